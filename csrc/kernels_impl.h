@@ -1,0 +1,431 @@
+/*
+ * Generic implementation of the fastgmm C core, instantiated once per precision.
+ *
+ * The includer defines:
+ *   REAL        float or double (the working precision of X and of the kernels)
+ *   SUF         _f or _d (precision suffix of every name)
+ *   ISA         _base or _avx2 (instruction-set suffix; kernels.c dispatches)
+ *   UINT        unsigned integer of REAL's width (bit manipulation in exp)
+ *   MANT_BITS   explicit mantissa bits of REAL (23 or 52)
+ *   EXP_CUTOFF  below this exp() returns 0 (keeps 2^n normal, see fexp)
+ *   EXP_NCOEF   Taylor coefficients used by fexp
+ *
+ * Memory layout: a block of at most FGMM_BLOCK rows is transposed into Xt (D x B,
+ * "features x points") so that every inner loop walks points contiguously.  Loops
+ * over points run in strips of STRIP elements whose accumulators stay in registers;
+ * a block's tail is zero-padded to a whole strip (padding rows carry weight 0 and are
+ * never written out).
+ */
+#include <math.h>
+#include <string.h>
+
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define CAT3(a, b, c) CAT(CAT(a, b), c)
+#define FN(name) CAT3(name, SUF, ISA)
+#define PARAMS CAT(fgmm_params, SUF)
+
+#define B FGMM_BLOCK
+/* Two 256-bit vectors of REAL: enough independent accumulators to hide FMA latency. */
+#define STRIP ((int)(64 / sizeof(REAL)))
+
+static inline int FN(round_up_strip)(int n) { return (n + STRIP - 1) / STRIP * STRIP; }
+
+/* ------------------------------------------------------------------------------ */
+/* exp for x <= 0, vectorisable by gcc (no libm call, no table lookup).            */
+/* exp(x) = 2^n exp(r), n = round(x / ln 2), r = x - n ln 2 (ln 2 split hi + lo so   */
+/* r is exact), exp(r) by Taylor/Horner on |r| <= ln2 / 2, 2^n added to the exponent */
+/* bits.  n is read from the low mantissa bits of x / ln2 + 1.5 * 2^MANT_BITS.      */
+/* Below EXP_CUTOFF (where 2^n would leave the normal range) the result is 0, which  */
+/* is also what -inf (a component of weight 0) must give.  Error: ~1 ulp.           */
+/* ------------------------------------------------------------------------------ */
+static inline REAL FN(fexp)(REAL x)
+{
+    static const REAL coef[EXP_NCOEF] = {
+#if EXP_NCOEF == 14
+        (REAL)(1.0 / 6227020800.0), (REAL)(1.0 / 479001600.0),
+        (REAL)(1.0 / 39916800.0), (REAL)(1.0 / 3628800.0),
+        (REAL)(1.0 / 362880.0), (REAL)(1.0 / 40320.0),
+#endif
+        (REAL)(1.0 / 5040.0), (REAL)(1.0 / 720.0), (REAL)(1.0 / 120.0),
+        (REAL)(1.0 / 24.0), (REAL)(1.0 / 6.0), (REAL)0.5, (REAL)1.0, (REAL)1.0};
+    const REAL shifter = (REAL)(1.5 * (double)((UINT)1 << MANT_BITS));
+    const REAL xc = x < (REAL)EXP_CUTOFF ? (REAL)EXP_CUTOFF : x;
+    const REAL t = xc * (REAL)1.4426950408889634 + shifter;
+    const REAL n = t - shifter;
+    REAL r = xc - n * (REAL)0.693145751953125;   /* ln2 hi: exact product */
+    r = r - n * (REAL)1.4286068203094172321e-06; /* ln2 lo */
+    REAL p = coef[0];
+#pragma GCC unroll 16
+    for (int c = 1; c < EXP_NCOEF; c++) p = p * r + coef[c];
+    UINT tb, pb;
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&pb, &p, sizeof pb);
+    pb += tb << MANT_BITS; /* the shifter's own bits shift out; n << MANT_BITS remains */
+    memcpy(&p, &pb, sizeof p);
+    return x < (REAL)EXP_CUTOFF ? (REAL)0 : p;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Block loading                                                                   */
+/* ------------------------------------------------------------------------------ */
+
+/* Xt[i*B + p] = X[r0 + p, i] for p < nb, 0 for nb <= p < round_up_strip(nb). */
+static void FN(load_block)(const REAL *restrict X, ptrdiff_t rs, ptrdiff_t cs, int D,
+                           ptrdiff_t r0, int nb, REAL *restrict Xt)
+{
+    const int npad = FN(round_up_strip)(nb);
+    for (int i = 0; i < D; i++) {
+        const REAL *restrict col = X + r0 * rs + (ptrdiff_t)i * cs;
+        REAL *restrict dst = Xt + (ptrdiff_t)i * B;
+        for (int p = 0; p < nb; p++) dst[p] = col[(ptrdiff_t)p * rs];
+        for (int p = nb; p < npad; p++) dst[p] = 0;
+    }
+}
+
+/* w[p] = sample weight of row r0 + p (1 without weights), 0 on padding. */
+static void FN(load_weights)(const double *restrict sw, ptrdiff_t r0, int nb,
+                             REAL *restrict w)
+{
+    const int npad = FN(round_up_strip)(nb);
+    for (int p = 0; p < nb; p++) w[p] = sw ? (REAL)sw[r0 + p] : (REAL)1;
+    for (int p = nb; p < npad; p++) w[p] = 0;
+}
+
+/* diff[i][p] = (Xt[i][p] - hi[i]) - lo[i]: the first subtraction is exact near the mean. */
+static inline void FN(center)(const REAL *restrict Xt, int D, int npad,
+                              const REAL *restrict hi, const REAL *restrict lo,
+                              REAL *restrict diff)
+{
+    for (int i = 0; i < D; i++) {
+        const REAL h = hi[i], l = lo[i];
+        const REAL *restrict x = Xt + (ptrdiff_t)i * B;
+        REAL *restrict d = diff + (ptrdiff_t)i * B;
+        for (int p = 0; p < npad; p++) d[p] = (x[p] - h) - l;
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Squared Mahalanobis distances for one component                                 */
+/* ------------------------------------------------------------------------------ */
+
+/* maha[p] = || diff_p^T U ||^2 = sum_j (sum_{i<=j} diff[i][p] U[i][j])^2,
+ * with Ut[j*D + i] = U[i][j].  y and maha of a strip live in registers. */
+static inline void FN(maha_full)(const REAL *restrict diff, int D, int npad,
+                                 const REAL *restrict Ut, REAL *restrict maha)
+{
+    for (int p0 = 0; p0 < npad; p0 += STRIP) {
+        REAL m[STRIP];
+        for (int s = 0; s < STRIP; s++) m[s] = 0;
+        for (int j = 0; j < D; j++) {
+            const REAL *restrict uj = Ut + (ptrdiff_t)j * D;
+            REAL y[STRIP];
+            for (int s = 0; s < STRIP; s++) y[s] = 0;
+            for (int i = 0; i <= j; i++) {
+                const REAL u = uj[i];
+                const REAL *restrict d = diff + (ptrdiff_t)i * B + p0;
+                for (int s = 0; s < STRIP; s++) y[s] += d[s] * u;
+            }
+            for (int s = 0; s < STRIP; s++) m[s] += y[s] * y[s];
+        }
+        for (int s = 0; s < STRIP; s++) maha[p0 + s] = m[s];
+    }
+}
+
+/* maha[p] = sum_i (diff[i][p] * prec_sqrt[i])^2 */
+static inline void FN(maha_diag)(const REAL *restrict diff, int D, int npad,
+                                 const REAL *restrict ps, REAL *restrict maha)
+{
+    for (int p = 0; p < npad; p++) maha[p] = 0;
+    for (int i = 0; i < D; i++) {
+        const REAL s = ps[i];
+        const REAL *restrict d = diff + (ptrdiff_t)i * B;
+        for (int p = 0; p < npad; p++) {
+            const REAL y = d[p] * s;
+            maha[p] += y * y;
+        }
+    }
+}
+
+/* L[k][p] = log_norm[k] - maha_k(p) / 2 for every component k. */
+static void FN(weighted_logprob_block)(const PARAMS *restrict pm,
+                                       const REAL *restrict Xt, int npad,
+                                       REAL *restrict diff, REAL *restrict L)
+{
+    const int D = pm->n_features, K = pm->n_components;
+    for (int k = 0; k < K; k++) {
+        REAL *restrict Lk = L + (ptrdiff_t)k * B;
+        FN(center)(Xt, D, npad, pm->means_hi + (ptrdiff_t)k * D,
+                   pm->means_lo + (ptrdiff_t)k * D, diff);
+        switch (pm->cov_type) {
+        case FGMM_FULL:
+            FN(maha_full)(diff, D, npad, pm->prec + (ptrdiff_t)k * D * D, Lk);
+            break;
+        case FGMM_TIED:
+            FN(maha_full)(diff, D, npad, pm->prec, Lk);
+            break;
+        case FGMM_DIAG:
+            FN(maha_diag)(diff, D, npad, pm->prec + (ptrdiff_t)k * D, Lk);
+            break;
+        default: { /* spherical: maha = prec * |diff|^2 */
+            const REAL s = pm->prec[k];
+            for (int p = 0; p < npad; p++) Lk[p] = 0;
+            for (int i = 0; i < D; i++) {
+                const REAL *restrict d = diff + (ptrdiff_t)i * B;
+                for (int p = 0; p < npad; p++) Lk[p] += d[p] * d[p];
+            }
+            for (int p = 0; p < npad; p++) Lk[p] *= s * s;
+        }
+        }
+        const REAL c = pm->log_norm[k];
+        for (int p = 0; p < npad; p++) Lk[p] = c - (REAL)0.5 * Lk[p];
+    }
+}
+
+/* Log-sum-exp over components, per point.  On return
+ *   L[k][p] = w[p] * responsibility of k for p, ll[p] = log sum_k exp(L[k][p]).
+ * A point with zero density everywhere gets ll = -inf and zero responsibilities. */
+static void FN(normalize_block)(REAL *restrict L, int K, int npad,
+                                const REAL *restrict w, REAL *restrict ll,
+                                REAL *restrict sum)
+{
+    for (int p = 0; p < npad; p++) ll[p] = L[p];
+    for (int k = 1; k < K; k++) {
+        const REAL *restrict Lk = L + (ptrdiff_t)k * B;
+        for (int p = 0; p < npad; p++) ll[p] = Lk[p] > ll[p] ? Lk[p] : ll[p];
+    }
+    for (int p = 0; p < npad; p++) {
+        if (!(ll[p] > -(REAL)INFINITY)) ll[p] = 0; /* all -inf: exp gives 0 below */
+        sum[p] = 0;
+    }
+    for (int k = 0; k < K; k++) {
+        REAL *restrict Lk = L + (ptrdiff_t)k * B;
+        for (int p = 0; p < npad; p++) {
+            const REAL e = FN(fexp)(Lk[p] - ll[p]);
+            Lk[p] = e;
+            sum[p] += e;
+        }
+    }
+    for (int p = 0; p < npad; p++) {
+        const REAL s = sum[p];
+        ll[p] = ll[p] + (REAL)log((double)s); /* one log per point, not per component */
+        sum[p] = s > 0 ? w[p] / s : (REAL)0;
+    }
+    for (int k = 0; k < K; k++) {
+        REAL *restrict Lk = L + (ptrdiff_t)k * B;
+        for (int p = 0; p < npad; p++) Lk[p] *= sum[p];
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Sufficient statistics                                                           */
+/* ------------------------------------------------------------------------------ */
+
+static inline REAL FN(dot)(const REAL *restrict a, const REAL *restrict b, int n)
+{
+    REAL acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (int p = 0; p < n; p++) acc += a[p] * b[p];
+    return acc;
+}
+
+/* For every component k (responsibilities r = L[k], already times sample weight):
+ *   nk += sum_p r_p,  s1 += sum_p r_p d_p,  s2 += sum_p r_p d_p d_p^T (upper) or
+ *   sum_p r_p d_p^2 (diag, spherical), d_p = x_p - mean_k.
+ * A block's sums run in REAL over at most B points, then add into double. */
+static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
+                            int npad, const REAL *restrict L, REAL *restrict diff,
+                            REAL *restrict rd, double *restrict nk,
+                            double *restrict s1, double *restrict s2)
+{
+    const int D = pm->n_features, K = pm->n_components;
+    const int full = pm->cov_type == FGMM_FULL || pm->cov_type == FGMM_TIED;
+    const ptrdiff_t S = full ? (ptrdiff_t)D * (D + 1) / 2 : D;
+    for (int k = 0; k < K; k++) {
+        const REAL *restrict r = L + (ptrdiff_t)k * B;
+        REAL rsum = 0;
+        for (int p = 0; p < npad; p++) rsum += r[p];
+        if (rsum == 0) continue; /* no mass here (underflow or zero weights) */
+        nk[k] += rsum;
+        FN(center)(Xt, D, npad, pm->means_hi + (ptrdiff_t)k * D,
+                   pm->means_lo + (ptrdiff_t)k * D, diff);
+        double *restrict s1k = s1 + (ptrdiff_t)k * D;
+        double *restrict s2k = s2 + (ptrdiff_t)k * S;
+        for (int i = 0; i < D; i++) {
+            const REAL *restrict d = diff + (ptrdiff_t)i * B;
+            REAL *restrict a = rd + (ptrdiff_t)i * B;
+            REAL acc = 0;
+            for (int p = 0; p < npad; p++) {
+                a[p] = r[p] * d[p];
+                acc += a[p];
+            }
+            s1k[i] += acc;
+        }
+        if (full) {
+            /* s2[i][j] += <r d_i, d_j> for j >= i, rows of the upper triangle packed */
+            ptrdiff_t e = 0;
+            for (int i = 0; i < D; i++) {
+                const REAL *restrict a = rd + (ptrdiff_t)i * B;
+                for (int j = i; j < D; j++, e++)
+                    s2k[e] += FN(dot)(a, diff + (ptrdiff_t)j * B, npad);
+            }
+        } else {
+            for (int i = 0; i < D; i++)
+                s2k[i] += FN(dot)(rd + (ptrdiff_t)i * B, diff + (ptrdiff_t)i * B, npad);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Exported EM and scoring kernels                                                 */
+/* ------------------------------------------------------------------------------ */
+
+static int FN(fgmm_em_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_stride,
+                     ptrdiff_t col_stride, const double *sample_weight,
+                     ptrdiff_t row_begin, ptrdiff_t row_end, REAL *scratch,
+                     double *partial)
+{
+    const int D = params->n_features, K = params->n_components;
+    REAL *Xt = scratch, *diff = Xt + (ptrdiff_t)D * B, *rd = diff + (ptrdiff_t)D * B;
+    REAL *L = rd + (ptrdiff_t)D * B, *w = L + (ptrdiff_t)K * B, *ll = w + B, *tmp = ll + B;
+    double *nk = partial + 2, *s1 = nk + K, *s2 = s1 + (ptrdiff_t)K * D;
+    for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
+        const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
+        const int npad = FN(round_up_strip)(nb);
+        FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
+        FN(load_weights)(sample_weight, r0, nb, w);
+        FN(weighted_logprob_block)(params, Xt, npad, diff, L);
+        FN(normalize_block)(L, K, npad, w, ll, tmp);
+        double block_ll = 0, block_w = 0;
+        for (int p = 0; p < nb; p++) {
+            if (w[p] != 0) { /* a zero-weight row is absent, even at ll = -inf */
+                block_ll += (double)w[p] * (double)ll[p];
+                block_w += (double)w[p];
+            }
+        }
+        partial[0] += block_ll;
+        partial[1] += block_w;
+        FN(stats_block)(params, Xt, npad, L, diff, rd, nk, s1, s2);
+    }
+    return FGMM_OK;
+}
+
+static void FN(fgmm_score_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_stride,
+                         ptrdiff_t col_stride, ptrdiff_t row_begin, ptrdiff_t row_end,
+                         REAL *scratch, double *weighted_logprob, double *resp,
+                         double *loglik, int64_t *label)
+{
+    const int D = params->n_features, K = params->n_components;
+    REAL *Xt = scratch, *diff = Xt + (ptrdiff_t)D * B;
+    REAL *L = diff + 2 * (ptrdiff_t)D * B, *w = L + (ptrdiff_t)K * B, *ll = w + B, *tmp = ll + B;
+    for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
+        const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
+        const int npad = FN(round_up_strip)(nb);
+        FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
+        FN(load_weights)(NULL, r0, nb, w);
+        FN(weighted_logprob_block)(params, Xt, npad, diff, L);
+        if (weighted_logprob)
+            for (int p = 0; p < nb; p++)
+                for (int k = 0; k < K; k++)
+                    weighted_logprob[(r0 + p) * K + k] = L[(ptrdiff_t)k * B + p];
+        if (label) {
+            for (int p = 0; p < nb; p++) {
+                int best = 0;
+                for (int k = 1; k < K; k++)
+                    if (L[(ptrdiff_t)k * B + p] > L[(ptrdiff_t)best * B + p]) best = k;
+                label[r0 + p] = best;
+            }
+        }
+        if (resp || loglik) {
+            FN(normalize_block)(L, K, npad, w, ll, tmp);
+            if (loglik)
+                for (int p = 0; p < nb; p++) loglik[r0 + p] = ll[p];
+            if (resp)
+                for (int p = 0; p < nb; p++)
+                    for (int k = 0; k < K; k++)
+                        resp[(r0 + p) * K + k] = L[(ptrdiff_t)k * B + p];
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* k-means kernels                                                                 */
+/* ------------------------------------------------------------------------------ */
+
+static void FN(fgmm_kmeans_rows)(const REAL *X, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                          int n_features, int n_clusters, const REAL *centers,
+                          const double *sample_weight, ptrdiff_t row_begin,
+                          ptrdiff_t row_end, REAL *scratch, int32_t *label,
+                          double *min_dist, double *partial)
+{
+    const int D = n_features, K = n_clusters;
+    REAL *Xt = scratch, *best = Xt + (ptrdiff_t)D * B;
+    double *counts = partial + 1, *sums = counts + K;
+    for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
+        const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
+        const int npad = FN(round_up_strip)(nb);
+        int32_t *lab = label + r0;
+        FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
+        /* |x_p - c_k|^2 summed directly (no |x|^2 - 2 x.c + |c|^2 cancellation) */
+        for (int p0 = 0; p0 < npad; p0 += STRIP) {
+            const int ns = nb - p0 < STRIP ? nb - p0 : STRIP;
+            for (int k = 0; k < K; k++) {
+                const REAL *restrict c = centers + (ptrdiff_t)k * D;
+                REAL acc[STRIP];
+                for (int s = 0; s < STRIP; s++) acc[s] = 0;
+                for (int i = 0; i < D; i++) {
+                    const REAL ci = c[i];
+                    const REAL *restrict x = Xt + (ptrdiff_t)i * B + p0;
+                    for (int s = 0; s < STRIP; s++) {
+                        const REAL t = x[s] - ci;
+                        acc[s] += t * t;
+                    }
+                }
+                for (int s = 0; s < ns; s++) {
+                    if (k == 0 || acc[s] < best[p0 + s]) {
+                        best[p0 + s] = acc[s];
+                        lab[p0 + s] = k;
+                    }
+                }
+            }
+        }
+        for (int p = 0; p < nb; p++) {
+            const double w = sample_weight ? sample_weight[r0 + p] : 1.0;
+            const int k = lab[p];
+            if (min_dist) min_dist[r0 + p] = best[p];
+            partial[0] += w * (double)best[p];
+            counts[k] += w;
+            double *restrict sk = sums + (ptrdiff_t)k * D;
+            const REAL *restrict xr = X + (r0 + p) * row_stride;
+            for (int i = 0; i < D; i++) sk[i] += w * (double)xr[(ptrdiff_t)i * col_stride];
+        }
+    }
+}
+
+static double FN(fgmm_nearest_update)(const REAL *X, ptrdiff_t row_stride,
+                               ptrdiff_t col_stride, int n_features, const REAL *c,
+                               const double *sample_weight, ptrdiff_t row_begin,
+                               ptrdiff_t row_end, double *min_dist, int update)
+{
+    double total = 0;
+    for (ptrdiff_t r = row_begin; r < row_end; r++) {
+        const REAL *restrict xr = X + r * row_stride;
+        double d = 0;
+        for (int i = 0; i < n_features; i++) {
+            const double t = (double)xr[(ptrdiff_t)i * col_stride] - (double)c[i];
+            d += t * t;
+        }
+        const double m = d < min_dist[r] ? d : min_dist[r];
+        if (update) min_dist[r] = m;
+        total += (sample_weight ? sample_weight[r] : 1.0) * m;
+    }
+    return total;
+}
+
+#undef B
+#undef STRIP
+#undef PARAMS
+#undef FN
+#undef CAT3
+#undef CAT
+#undef CAT2

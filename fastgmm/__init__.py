@@ -1,0 +1,21 @@
+"""fastgmm: Gaussian Mixture Models fitted by EM in parallel C/Cython kernels.
+
+``fastgmm.GaussianMixture`` is a drop-in replacement for
+``sklearn.mixture.GaussianMixture``.  The kernels behind it are public in
+``fastgmm.kernels``: block sufficient statistics that add up, and the M-step that
+turns summed statistics into parameters.
+"""
+from ._exceptions import ConvergenceWarning, NotFittedError
+from ._openmp import effective_n_threads, openmp_enabled
+from .mixture import GaussianMixture
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GaussianMixture",
+    "ConvergenceWarning",
+    "NotFittedError",
+    "openmp_enabled",
+    "effective_n_threads",
+    "__version__",
+]

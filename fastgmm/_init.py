@@ -1,0 +1,210 @@
+"""Initial parameters: 'kmeans', 'k-means++', 'random', 'random_from_data'.
+
+Each initialiser yields hard or soft responsibilities exactly as scikit-learn's
+GaussianMixture defines them; parameters then come from the same M-step code as EM.
+Responsibilities are produced chunk by chunk, so no N x K array ever exists.
+The k-means is fastgmm's own: weighted greedy k-means++ seeding and Lloyd
+iterations, both in nogil OpenMP kernels (_kmeans.pyx).
+"""
+import numpy as np
+
+from . import _mstep
+from ._kmeans import kmeans_pass, nearest_pass
+
+CHUNK_ROWS = 1 << 16
+
+
+def _chunks(n):
+    for start in range(0, n, CHUNK_ROWS):
+        yield start, min(start + CHUNK_ROWS, n)
+
+
+def column_mean_var(X, w):
+    """Weighted column means and variances in float64, one chunked pass each."""
+    total = w.sum() if w is not None else float(X.shape[0])
+    s = np.zeros(X.shape[1])
+    for a, b in _chunks(X.shape[0]):
+        xb = X[a:b].astype(np.float64)
+        s += xb.sum(0) if w is None else w[a:b] @ xb
+    mean = s / total
+    q = np.zeros(X.shape[1])
+    for a, b in _chunks(X.shape[0]):
+        d2 = (X[a:b].astype(np.float64) - mean) ** 2
+        q += d2.sum(0) if w is None else w[a:b] @ d2
+    return mean, q / total
+
+
+def kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
+    """Greedy k-means++ seeding (2 + log K trials per center), weighted.
+
+    A row of weight k is chosen as often as k copies of it would be.
+    Returns centers (K, D) float64 and their row indices (K,).
+    """
+    n = X.shape[0]
+    w = sample_weight
+    n_trials = 2 + int(np.log(n_clusters))
+    cum = np.cumsum(w) if w is not None else None
+    total_w = cum[-1] if w is not None else float(n)
+    u = random_state.uniform() * total_w
+    first = int(np.searchsorted(cum, u, side="right")) if w is not None else int(u)
+    indices = [min(first, n - 1)]
+    min_dist = np.full(n, np.inf)
+    pot = nearest_pass(X, np.ascontiguousarray(X[indices[0]][None]), w, min_dist, True,
+                       n_threads)
+    buf = np.empty(n)
+    for _ in range(1, n_clusters):
+        targets = random_state.uniform(size=n_trials) * pot
+        if w is None:
+            np.cumsum(min_dist, out=buf)
+        else:
+            np.multiply(min_dist, w, out=buf)
+            np.cumsum(buf, out=buf)
+        cands = np.minimum(np.searchsorted(buf, targets, side="right"), n - 1)
+        pots = [nearest_pass(X, np.ascontiguousarray(X[c][None]), w, min_dist, False,
+                             n_threads) for c in cands]
+        best = int(np.argmin(pots))
+        pot = nearest_pass(X, np.ascontiguousarray(X[cands[best]][None]), w, min_dist,
+                           True, n_threads)
+        indices.append(int(cands[best]))
+    indices = np.asarray(indices)
+    return X[indices].astype(np.float64), indices
+
+
+def kmeans(X, n_clusters, sample_weight, random_state, n_threads, max_iter=300,
+           tol=1e-4):
+    """Lloyd's k-means from a k-means++ seeding.  Returns (labels int32, centers).
+
+    Stops when labels no longer change or the total squared center shift falls
+    to ``tol * mean feature variance`` (scikit-learn's rule); the returned labels
+    belong to the returned centers.  An empty cluster is moved to the point
+    farthest from its center.
+    """
+    n = X.shape[0]
+    tol = tol * float(np.mean(column_mean_var(X, sample_weight)[1]))
+    centers, _ = kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads)
+    labels = np.empty(n, dtype=np.int32)
+    prev = np.full(n, -1, dtype=np.int32)
+    D = X.shape[1]
+    for _ in range(max_iter):
+        part = kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, None,
+                           n_threads)
+        counts = part[1:1 + n_clusters]
+        sums = part[1 + n_clusters:].reshape(n_clusters, D)
+        new = centers.copy()
+        filled = counts > 0
+        new[filled] = sums[filled] / counts[filled, None]
+        if not filled.all():
+            new[~filled] = _farthest_points(X, centers, sample_weight, labels,
+                                            int((~filled).sum()), n_threads)
+        if np.array_equal(labels, prev):
+            centers = new
+            break
+        shift = float(((new - centers) ** 2).sum())
+        centers = new
+        labels, prev = prev, labels
+        if shift <= tol:
+            kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, None,
+                        n_threads)
+            break
+    else:
+        kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, None, n_threads)
+    return labels, centers
+
+
+def _farthest_points(X, centers, sample_weight, labels, m, n_threads):
+    """The m rows (of positive weight) farthest from their nearest center."""
+    dist = np.empty(X.shape[0])
+    kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, dist, n_threads)
+    if sample_weight is not None:
+        dist[sample_weight == 0] = -1.0
+    far = np.argpartition(dist, -m)[-m:]
+    return X[far].astype(np.float64)
+
+
+def _resp_chunks(method, X, n_components, random_state, labels=None, indices=None):
+    """Yield (start, stop, resp) with scikit-learn's initial responsibilities."""
+    n = X.shape[0]
+    for a, b in _chunks(n):
+        if method == "random":
+            # RandomState draws rows in order: chunked draws equal one big draw.
+            r = np.asarray(random_state.uniform(size=(b - a, n_components)),
+                           dtype=X.dtype)
+            r /= r.sum(axis=1)[:, None]
+        else:
+            r = np.zeros((b - a, n_components), dtype=X.dtype)
+            if labels is not None:
+                r[np.arange(b - a), labels[a:b]] = 1
+            else:
+                hit = (indices >= a) & (indices < b)
+                r[indices[hit] - a, np.nonzero(hit)[0]] = 1
+        yield a, b, r
+
+
+def initial_parameters(X, sample_weight, n_components, covariance_type, reg_covar,
+                       init_params, random_state, n_threads):
+    """Weights, means and covariances from the initial responsibilities.
+
+    Two chunked passes: means first, then moments around them (no cancellation).
+    Weights are nk / sum(w) like scikit-learn's (normalised by the first M-step).
+    """
+    n, D = X.shape
+    labels = indices = None
+    if init_params == "kmeans":
+        labels, _ = kmeans(X, n_components, sample_weight, random_state, n_threads)
+    elif init_params == "k-means++":
+        _, indices = kmeans_plusplus(X, n_components, sample_weight, random_state,
+                                     n_threads)
+    elif init_params == "random_from_data":
+        p = None if sample_weight is None else sample_weight / sample_weight.sum()
+        if p is not None and np.count_nonzero(p) < n_components:
+            raise ValueError("init_params='random_from_data' needs at least "
+                             "n_components samples of positive weight.")
+        indices = random_state.choice(n, size=n_components, replace=False, p=p)
+    state = random_state.get_state() if init_params == "random" else None
+
+    w = sample_weight
+    nk = np.zeros(n_components)
+    s1 = np.zeros((n_components, D))
+    for a, b, r in _resp_chunks(init_params, X, n_components, random_state, labels,
+                                indices):
+        rw = r.astype(np.float64) if w is None else r * w[a:b, None]
+        nk += rw.sum(0)
+        s1 += rw.T @ X[a:b].astype(np.float64)
+    safe = np.where(nk > 0, nk, 1.0)
+    shift = s1 / safe[:, None]
+    if state is not None:
+        random_state.set_state(state)  # replay the same random responsibilities
+    S = _mstep.s2_length(D, covariance_type)
+    s2 = np.zeros((n_components, S))
+    s1 = np.zeros((n_components, D))
+    iu = np.triu_indices(D)
+    for a, b, r in _resp_chunks(init_params, X, n_components, random_state, labels,
+                                indices):
+        rw = r.astype(np.float64) if w is None else r * w[a:b, None]
+        xb = X[a:b].astype(np.float64)
+        for k in range(n_components):
+            sel = rw[:, k] != 0
+            if not sel.any():
+                continue
+            d = xb[sel] - shift[k]
+            rk = rw[sel, k]
+            s1[k] += rk @ d
+            if S == D:
+                s2[k] += rk @ (d * d)
+            else:
+                s2[k] += ((d * rk[:, None]).T @ d)[iu]
+    eps = float(np.finfo(X.dtype).eps)
+    nk_eps, means, cov = _mstep.estimate_gaussian_parameters(
+        nk, s1, s2, shift, covariance_type, reg_covar, eps)
+    if covariance_type == "tied" and indices is not None:
+        # scikit-learn's tied estimate, (X^T X - sum_k nk mu mu^T) / sum nk, counts
+        # every row even where the one-hot responsibilities are all 0; mirror it so
+        # 'k-means++' / 'random_from_data' start from the same parameters.
+        xtx = np.zeros((D, D))
+        for a, b in _chunks(n):
+            xb = X[a:b].astype(np.float64)
+            xtx += xb.T @ (xb if w is None else xb * w[a:b, None])
+        cov = (xtx - (nk_eps[:, None] * means).T @ means) / nk_eps.sum()
+        cov[np.diag_indices(D)] += reg_covar
+    total_w = float(n) if w is None else float(w.sum())
+    return nk_eps / total_w, means, cov

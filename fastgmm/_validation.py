@@ -1,0 +1,207 @@
+"""Input and parameter checks.  Only here: the kernels trust what they are given.
+
+Every check raises ``ValueError`` (or ``TypeError`` for wrong types of parameters)
+with a message naming the offending input, and none modifies its argument.
+"""
+import numbers
+
+import numpy as np
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+def _feature_names(X):
+    """Column names of a DataFrame-like X when they are all strings, else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "iloc"):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    kinds = {isinstance(n, str) for n in names}
+    if kinds == {True}:
+        return names
+    if True in kinds:
+        raise TypeError(
+            "Feature names are only supported if all input features have string "
+            f"names, but your input has {sorted({type(n).__name__ for n in names})} "
+            "as feature name / column name types.")
+    return None
+
+
+def check_array(X, name="X", min_samples=1, dtype=None):
+    """Return X as a 2-D float32/float64 array, without copying when possible.
+
+    float32 stays float32, other numeric types become float64; C and Fortran order
+    are kept (the kernels read strides), anything else is copied to C order.
+    """
+    if hasattr(X, "iloc") and hasattr(X, "dtypes"):   # pandas DataFrame
+        dts = set(np.dtype(d) if not hasattr(d, "numpy_dtype") else d.numpy_dtype
+                  for d in X.dtypes)
+        target = np.float32 if dts == {np.dtype(np.float32)} else np.float64
+        try:
+            X = X.to_numpy(dtype=target)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} could not be converted to floats: {exc}") from None
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError(f"Sparse data was passed as {name}, but fastgmm needs dense "
+                        "data: use X.toarray().")
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and other non-arrays
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        try:
+            arr = arr.astype(np.float64)
+        except ValueError:
+            raise ValueError(f"{name} must contain numbers; got dtype {arr.dtype}") from None
+        # a TypeError (e.g. a dict inside an object array) propagates as is
+    if arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        if arr.ndim == 1:
+            raise ValueError(
+                f"Expected 2D array, got 1D array instead: {name} has shape "
+                f"{arr.shape}. Reshape your data either using array.reshape(-1, 1) "
+                "if your data has a single feature or array.reshape(1, -1) if it "
+                "contains a single sample.")
+        raise ValueError(f"Expected 2D array, got {name} with {arr.ndim} dimensions "
+                         f"(shape {arr.shape}).")
+    target = dtype or (arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64)
+    if arr.dtype != target:
+        arr = arr.astype(target)
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous) or any(
+            s < 0 for s in arr.strides):
+        arr = np.ascontiguousarray(arr)
+    n_samples, n_features = arr.shape
+    if n_samples < min_samples:
+        raise ValueError(
+            f"Found array with {n_samples} sample(s) (shape={arr.shape}) while a "
+            f"minimum of {min_samples} is required: {name} has n_samples = {n_samples}.")
+    if n_features == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape={arr.shape}) while a "
+                         f"minimum of 1 is required: {name} has no features.")
+    if not _all_finite(arr):
+        raise ValueError(f"Input {name} contains NaN or infinity.")
+    return arr
+
+
+def _all_finite(arr):
+    """Check finiteness in chunks (no full-size temporary)."""
+    step = max(1, (1 << 22) // max(1, arr.shape[1]))
+    for start in range(0, arr.shape[0], step):
+        block = arr[start:start + step]
+        # sum is NaN/inf iff some value is (or it overflows: then look closer)
+        if not np.isfinite(block.sum(dtype=np.float64)) and not np.isfinite(block).all():
+            return False
+    return True
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """float64 C array of non-negative finite weights with a positive sum, or None."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be an array of numbers") from None
+    if w.ndim == 0:
+        w = np.full(n_samples, float(w))
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n_samples},)!")
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if (w < 0).any():
+        raise ValueError("Negative values in sample_weight are not allowed.")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum: the weights are all zero.")
+    return np.ascontiguousarray(w)
+
+
+def check_int(value, name, low, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"The '{name}' parameter must be an int >= {low}; "
+                         f"got {value!r}.")
+    if value < low:
+        raise ValueError(f"The '{name}' parameter must be an int >= {low}; "
+                         f"got {value!r}.")
+    return int(value)
+
+
+def check_float(value, name, low, low_inclusive=True):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"The '{name}' parameter must be a float >= {low}; "
+                         f"got {value!r}.")
+    if not np.isfinite(value) or value < low or (value == low and not low_inclusive):
+        op = ">=" if low_inclusive else ">"
+        raise ValueError(f"The '{name}' parameter must be a finite float {op} {low}; "
+                         f"got {value!r}.")
+    return float(value)
+
+
+def check_choice(value, name, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"The '{name}' parameter must be one of {list(choices)}; "
+                         f"got {value!r}.")
+    return value
+
+
+def _as_float_array(value, name, shape):
+    try:
+        arr = np.array(value, dtype=np.float64)  # a copy: the caller's stays untouched
+    except (TypeError, ValueError):
+        raise ValueError(f"The parameter '{name}' must be an array of numbers.") from None
+    if arr.shape != shape:
+        raise ValueError(f"The parameter '{name}' should have the shape of {shape}, "
+                         f"but got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"The parameter '{name}' contains NaN or infinity.")
+    return arr
+
+
+def check_weights_init(weights, n_components):
+    w = _as_float_array(weights, "weights", (n_components,))
+    if (w < 0).any() or (w > 1).any():
+        raise ValueError("The parameter 'weights' should be in the range [0, 1], but got "
+                         f"max value {w.max():.5f}, min value {w.min():.5f}")
+    if not abs(1.0 - w.sum()) <= 1e-8:
+        raise ValueError("The parameter 'weights' should be normalized, but got "
+                         f"sum(weights) = {w.sum():.5f}")
+    return w
+
+
+def check_means_init(means, n_components, n_features):
+    return _as_float_array(means, "means", (n_components, n_features))
+
+
+def check_precisions_init(precisions, covariance_type, n_components, n_features):
+    shapes = {"full": (n_components, n_features, n_features),
+              "tied": (n_features, n_features),
+              "diag": (n_components, n_features),
+              "spherical": (n_components,)}
+    p = _as_float_array(precisions, f"{covariance_type} precision",
+                        shapes[covariance_type])
+    if covariance_type in ("diag", "spherical"):
+        if (p <= 0).any():
+            raise ValueError(f"'{covariance_type} precision' should be positive")
+        return p
+    for m in (p if covariance_type == "full" else p[None]):
+        if not (np.allclose(m, m.T) and (np.linalg.eigvalsh(m) > 0).all()):
+            raise ValueError(f"'{covariance_type} precision' should be symmetric, "
+                             "positive-definite")
+    return p
+
+
+def check_random_state(seed):
+    """A numpy RandomState from None, an int or a RandomState (as scikit-learn)."""
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return np.random.RandomState(seed)
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState "
+                     "instance")
