@@ -89,7 +89,7 @@ static int fgmm_use_avx2(void)
 /* ---- sizes (independent of precision and instruction set) -------------------- */
 static size_t em_scratch_size(int D, int K)
 {
-    return (size_t)FGMM_BLOCK * (3 * (size_t)D + (size_t)K + 3);
+    return (size_t)FGMM_BLOCK * (3 * (size_t)D + (size_t)K + 4);
 }
 
 static size_t stats_size(int D, int K, int cov_type)

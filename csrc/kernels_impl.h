@@ -229,13 +229,68 @@ static inline REAL FN(dot)(const REAL *restrict a, const REAL *restrict b, int n
     return acc;
 }
 
+/* Packed upper triangle of A B^T added into s2 (double):
+ *   s2[i][j] += sum_p a_i[p] b_j[p],  j >= i,  a = r*diff, b = diff (D x npad).
+ * A GEMM whose inner dimension is the points: tiles of TI rows of A x TJ rows of B
+ * keep TI*TJ vector accumulators in registers (6 loads per 8 FMAs), with one
+ * horizontal sum per pair per block.  Rows past D read zero_row; their results are
+ * dropped, as are the j < i pairs of tiles that straddle the diagonal. */
+#define TI 2
+#define TJ 4
+#define VL ((int)(32 / sizeof(REAL)))
+/* 32-byte vector of REAL that may sit at any REAL-aligned address (gcc extension;
+ * lowered to two SSE halves in the baseline build). */
+typedef REAL FN(vec) __attribute__((vector_size(32), aligned(sizeof(REAL))));
+static void FN(scatter_upper)(const REAL *restrict A, const REAL *restrict Bm, int D,
+                              int npad, const REAL *restrict zero_row,
+                              double *restrict s2)
+{
+    typedef FN(vec) vec;
+    for (int i0 = 0; i0 < D; i0 += TI) {
+        const REAL *a[TI];
+        for (int t = 0; t < TI; t++)
+            a[t] = i0 + t < D ? A + (ptrdiff_t)(i0 + t) * B : zero_row;
+        for (int j0 = i0 - i0 % TJ; j0 < D; j0 += TJ) {
+            const REAL *b[TJ];
+            for (int u = 0; u < TJ; u++)
+                b[u] = j0 + u < D ? Bm + (ptrdiff_t)(j0 + u) * B : zero_row;
+            vec acc[TI][TJ];
+            for (int t = 0; t < TI; t++)
+                for (int u = 0; u < TJ; u++) acc[t][u] = (vec){0};
+            for (int p = 0; p < npad; p += VL) {
+                vec bv[TJ];
+                for (int u = 0; u < TJ; u++) bv[u] = *(const vec *)(b[u] + p);
+                for (int t = 0; t < TI; t++) {
+                    const vec av = *(const vec *)(a[t] + p);
+                    for (int u = 0; u < TJ; u++) acc[t][u] += av * bv[u];
+                }
+            }
+            for (int t = 0; t < TI; t++) {
+                const int i = i0 + t;
+                for (int u = 0; u < TJ; u++) {
+                    const int j = j0 + u;
+                    if (i >= D || j >= D || j < i) continue;
+                    REAL sum = 0;
+                    for (int v = 0; v < VL; v++) sum += acc[t][u][v];
+                    /* row i of the packed upper triangle starts at i*D - i(i-1)/2 */
+                    s2[(ptrdiff_t)i * D - (ptrdiff_t)i * (i - 1) / 2 + (j - i)] += sum;
+                }
+            }
+        }
+    }
+}
+#undef TI
+#undef TJ
+#undef VL
+
 /* For every component k (responsibilities r = L[k], already times sample weight):
  *   nk += sum_p r_p,  s1 += sum_p r_p d_p,  s2 += sum_p r_p d_p d_p^T (upper) or
  *   sum_p r_p d_p^2 (diag, spherical), d_p = x_p - mean_k.
  * A block's sums run in REAL over at most B points, then add into double. */
 static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
                             int npad, const REAL *restrict L, REAL *restrict diff,
-                            REAL *restrict rd, double *restrict nk,
+                            REAL *restrict rd, const REAL *restrict zero_row,
+                            double *restrict nk,
                             double *restrict s1, double *restrict s2)
 {
     const int D = pm->n_features, K = pm->n_components;
@@ -244,6 +299,7 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
     for (int k = 0; k < K; k++) {
         const REAL *restrict r = L + (ptrdiff_t)k * B;
         REAL rsum = 0;
+#pragma omp simd reduction(+ : rsum)
         for (int p = 0; p < npad; p++) rsum += r[p];
         if (rsum == 0) continue; /* no mass here (underflow or zero weights) */
         nk[k] += rsum;
@@ -255,6 +311,7 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
             const REAL *restrict d = diff + (ptrdiff_t)i * B;
             REAL *restrict a = rd + (ptrdiff_t)i * B;
             REAL acc = 0;
+#pragma omp simd reduction(+ : acc)
             for (int p = 0; p < npad; p++) {
                 a[p] = r[p] * d[p];
                 acc += a[p];
@@ -262,13 +319,7 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
             s1k[i] += acc;
         }
         if (full) {
-            /* s2[i][j] += <r d_i, d_j> for j >= i, rows of the upper triangle packed */
-            ptrdiff_t e = 0;
-            for (int i = 0; i < D; i++) {
-                const REAL *restrict a = rd + (ptrdiff_t)i * B;
-                for (int j = i; j < D; j++, e++)
-                    s2k[e] += FN(dot)(a, diff + (ptrdiff_t)j * B, npad);
-            }
+            FN(scatter_upper)(rd, diff, D, npad, zero_row, s2k);
         } else {
             for (int i = 0; i < D; i++)
                 s2k[i] += FN(dot)(rd + (ptrdiff_t)i * B, diff + (ptrdiff_t)i * B, npad);
@@ -288,7 +339,9 @@ static int FN(fgmm_em_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_s
     const int D = params->n_features, K = params->n_components;
     REAL *Xt = scratch, *diff = Xt + (ptrdiff_t)D * B, *rd = diff + (ptrdiff_t)D * B;
     REAL *L = rd + (ptrdiff_t)D * B, *w = L + (ptrdiff_t)K * B, *ll = w + B, *tmp = ll + B;
+    REAL *zero_row = tmp + B;
     double *nk = partial + 2, *s1 = nk + K, *s2 = s1 + (ptrdiff_t)K * D;
+    for (int p = 0; p < B; p++) zero_row[p] = 0;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
         const int npad = FN(round_up_strip)(nb);
@@ -305,7 +358,7 @@ static int FN(fgmm_em_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_s
         }
         partial[0] += block_ll;
         partial[1] += block_w;
-        FN(stats_block)(params, Xt, npad, L, diff, rd, nk, s1, s2);
+        FN(stats_block)(params, Xt, npad, L, diff, rd, zero_row, nk, s1, s2);
     }
     return FGMM_OK;
 }
