@@ -9,6 +9,7 @@ the diagonal, the same "ill-defined empirical covariance" failure).
 """
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 
 ILL_DEFINED = (
     "Fitting the mixture model failed because some components have ill-defined "
@@ -65,15 +66,16 @@ def precision_cholesky(covariances, covariance_type):
         covs = covariances if covariance_type == "full" else covariances[None]
         if not np.isfinite(covs).all():
             raise ValueError(ILL_DEFINED)
-        n_features = covs.shape[-1]
-        eye = np.eye(n_features)
         out = np.empty_like(covs)
         for k, cov in enumerate(covs):
-            try:
-                chol = linalg.cholesky(cov, lower=True)
-            except linalg.LinAlgError:
-                raise ValueError(ILL_DEFINED) from None
-            out[k] = linalg.solve_triangular(chol, eye, lower=True).T
+            # cov = L L^T  =>  precision = L^-T L^-1 = U U^T with U = (L^-1)^T
+            chol, info = lapack.dpotrf(cov, lower=True, clean=True)
+            if info != 0:
+                raise ValueError(ILL_DEFINED)
+            inv, info = lapack.dtrtri(chol, lower=True)
+            if info != 0:
+                raise ValueError(ILL_DEFINED)
+            out[k] = inv.T
         return out if covariance_type == "full" else out[0]
     if not np.isfinite(covariances).all() or (covariances <= 0).any():
         raise ValueError(ILL_DEFINED)

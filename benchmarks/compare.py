@@ -1,0 +1,365 @@
+"""fastgmm against its peers, side by side, in one run.
+
+Every library fits the same data from the same initial parameters (weights, means,
+precisions where the peer accepts them) for a fixed number of EM iterations (tol=0).
+Each (library, case) runs in its own process so peak memory is its own.  Time per
+iteration excludes initialisation: (t(max_iter=n) - t(max_iter=1)) / (n - 1).
+
+    python benchmarks/compare.py                 # the target cases (long: ~15 min)
+    python benchmarks/compare.py --smoke         # tiny sizes: checks that it runs
+    python benchmarks/compare.py --growth        # time per iteration vs N, K, D
+    python benchmarks/compare.py --threads       # thread scaling of the fused pass
+    python benchmarks/compare.py --roofline      # GFLOP/s vs NumPy's matmul
+
+Output: a markdown table on stdout, JSON (and PNG plots with matplotlib) in
+benchmarks/results/.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+
+TARGET_CASES = [
+    dict(n=1_000_000, d=2, k=8, cov="full"),
+    dict(n=1_000_000, d=16, k=16, cov="full"),
+    dict(n=1_000_000, d=16, k=16, cov="diag"),
+    dict(n=200_000, d=64, k=16, cov="full"),
+    dict(n=100_000, d=128, k=32, cov="full"),
+]
+SMOKE_CASES = [dict(n=5000, d=3, k=4, cov="full"), dict(n=5000, d=3, k=4, cov="diag")]
+
+
+# ------------------------------------------------------------------ data and inits
+def make_case(case, dtype="float64", seed=0):
+    """Blobs and shared initial parameters (weights, means, precisions)."""
+    rng = np.random.RandomState(seed)
+    n, d, k = case["n"], case["d"], case["k"]
+    centers = rng.randn(k, d) * 3
+    X = centers[rng.randint(k, size=n)] + rng.randn(n, d)
+    X = X.astype(dtype)
+    means = X[rng.choice(n, k, replace=False)].astype(np.float64)
+    var = X[:10000].astype(np.float64).var(0).mean()
+    weights = np.full(k, 1.0 / k)
+    prec = {"full": np.tile(np.eye(d) / var, (k, 1, 1)), "tied": np.eye(d) / var,
+            "diag": np.full((k, d), 1 / var), "spherical": np.full(k, 1 / var)}
+    return X, dict(weights_init=weights, means_init=means,
+                   precisions_init=prec[case["cov"]])
+
+
+# ------------------------------------------------------------------ library adapters
+def fit_fastgmm(X, init, case, n_iter, n_threads=None):
+    from fastgmm import GaussianMixture
+    g = GaussianMixture(case["k"], covariance_type=case["cov"], max_iter=n_iter, tol=0,
+                        n_threads=n_threads, **init).fit(X)
+    return g.lower_bound_
+
+
+def fit_sklearn(X, init, case, n_iter, n_threads=None):
+    from sklearn.mixture import GaussianMixture
+    # random_from_data: the cheapest of scikit-learn's initialisers (its result is
+    # overridden by the *_init parameters anyway)
+    g = GaussianMixture(case["k"], covariance_type=case["cov"], max_iter=n_iter, tol=0,
+                        init_params="random_from_data", random_state=0, **init).fit(X)
+    return g.lower_bound_
+
+
+def fit_gmmx(X, init, case, n_iter, n_threads=None):
+    from gmmx import EMFitter, GaussianMixtureModelJax
+    if case["cov"] != "full" or X.dtype != np.float32:
+        raise NotImplementedError("gmmx here: full covariance, float32 only")
+    f32 = np.float32
+    model = GaussianMixtureModelJax.from_squeezed(
+        means=init["means_init"].astype(f32),
+        covariances=np.linalg.inv(init["precisions_init"]).astype(f32),
+        weights=init["weights_init"].astype(f32))
+    result = EMFitter(tol=0.0, max_iter=n_iter).fit(x=X, gmm=model)
+    return float(result.log_likelihood)   # mean log-likelihood per sample
+
+
+JIT_COMPILED = {"gmmx"}
+ADAPTERS = {"fastgmm": fit_fastgmm, "scikit-learn": fit_sklearn, "gmmx": fit_gmmx}
+IMPORTS = {"fastgmm": "fastgmm", "scikit-learn": "sklearn", "gmmx": "gmmx"}
+
+
+def available_libraries():
+    libs = []
+    for name, module in IMPORTS.items():
+        try:
+            __import__(module)
+            libs.append(name)
+        except Exception:
+            pass
+    return libs
+
+
+# ------------------------------------------------------------------ worker process
+def worker(lib, case, n_iter, dtype):
+    """Per-iteration time as (t(n_iter) - t(1)) / (n_iter - 1): initialisation and
+    one-off set-up (JIT compilation, validation) cancel out."""
+    X, init = make_case(case, dtype)
+    fit = ADAPTERS[lib]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit(X[:2000], init, case, 2)                   # warm-up (imports)
+        if lib in JIT_COMPILED:                        # compile for these shapes
+            fit(X, init, case, 1)
+            fit(X, init, case, n_iter)
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t0 = time.perf_counter()
+        fit(X, init, case, 1)
+        t_one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ll = fit(X, init, case, n_iter)
+        t_fit = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    per_iter = max(t_fit - t_one, 1e-9) / (n_iter - 1)
+    return dict(lib=lib, **case, dtype=dtype, n_iter=n_iter,
+                t_init=max(t_one - per_iter, 0.0), s_per_iter=per_iter,
+                extra_peak_mb=(peak - rss0) / 1024.0, mean_loglik=ll,
+                x_mb=X.nbytes / 1e6)
+
+
+def run_isolated(lib, case, n_iter, dtype):
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib,
+           json.dumps(case), str(n_iter), dtype]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        return dict(lib=lib, **case, dtype=dtype, error=out.stderr.strip()[-300:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ reports
+def machine():
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import fastgmm
+    return dict(cpu=cpu, cores=os.cpu_count(), python=platform.python_version(),
+                numpy=np.__version__, fastgmm=fastgmm.__version__,
+                openmp=fastgmm.openmp_enabled(), threads=fastgmm.effective_n_threads())
+
+
+def compare(cases, n_iter, dtypes, libs):
+    rows = []
+    for case in cases:
+        for dtype in dtypes:
+            for lib in libs:
+                r = run_isolated(lib, case, n_iter, dtype)
+                rows.append(r)
+                print("  ", json.dumps(r), file=sys.stderr, flush=True)
+    print(f"\nMachine: {machine()}\n")
+    print("| N | D | K | cov | dtype | library | s / iter | vs scikit-learn | "
+          "extra peak MB | mean log-lik |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        if "error" in r:
+            print(f"| {r['n']:,} | {r['d']} | {r['k']} | {r['cov']} | {r['dtype']} | "
+                  f"{r['lib']} | failed: {r['error'].splitlines()[-1][:60]} | | | |")
+            continue
+        ref = next((x for x in rows if x["lib"] == "scikit-learn" and "error" not in x
+                    and all(x[c] == r[c] for c in ("n", "d", "k", "cov", "dtype"))), None)
+        ratio = f"{ref['s_per_iter'] / r['s_per_iter']:.1f}x" if ref else "-"
+        print(f"| {r['n']:,} | {r['d']} | {r['k']} | {r['cov']} | {r['dtype']} | "
+              f"{r['lib']} | {r['s_per_iter']:.4f} | {ratio} | "
+              f"{r['extra_peak_mb']:.0f} | {r['mean_loglik']:.6f} |")
+    return rows
+
+
+def growth(n_iter, smoke):
+    """Seconds per iteration vs N, K and D (fastgmm and scikit-learn)."""
+    base = dict(n=100_000, d=8, k=8, cov="full")
+    grids = {"n": [10_000, 100_000, 1_000_000, 10_000_000], "k": [2, 4, 8, 16, 32],
+             "d": [2, 4, 8, 16, 32, 64]}
+    if smoke:
+        grids = {"n": [1000, 3000], "k": [2, 4], "d": [2, 4]}
+        base["n"] = 2000
+    rows = []
+    for var, values in grids.items():
+        for v in values:
+            case = dict(base, **{var: v})
+            for lib in ["fastgmm", "scikit-learn"]:
+                if lib == "scikit-learn" and case["n"] > 1_000_000:
+                    continue  # ~40 s per iteration and 4 GB: measured at 1e6 instead
+                r = run_isolated(lib, case, n_iter, "float64")
+                r["vary"] = var
+                rows.append(r)
+                print("  ", json.dumps(r), file=sys.stderr, flush=True)
+    print("\n| vary | N | D | K | library | s / iter |\n|---|---|---|---|---|---|")
+    for r in rows:
+        if "error" not in r:
+            print(f"| {r['vary']} | {r['n']:,} | {r['d']} | {r['k']} | {r['lib']} | "
+                  f"{r['s_per_iter']:.5f} |")
+    return rows
+
+
+def pass_time(X, params, n_threads, repeat):
+    from fastgmm.kernels import sufficient_statistics
+    sufficient_statistics(X, params, n_threads=n_threads)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        sufficient_statistics(X, params, n_threads=n_threads)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _params(X, init, cov):
+    from fastgmm import GaussianMixture
+    g = GaussianMixture(init["means_init"].shape[0], covariance_type=cov, max_iter=0,
+                        **init).fit(X[:1000])
+    return g._params()
+
+
+def threads(smoke):
+    """Fused-pass time for 1..n_cores threads (medians of 5)."""
+    import fastgmm
+    case = dict(n=20_000 if smoke else 1_000_000, d=16, k=16, cov="full")
+    X, init = make_case(case)
+    params = _params(X, init, "full")
+    counts = sorted({1, 2, 4, 8, 16, os.cpu_count()} & set(range(1, os.cpu_count() + 1)))
+    t1 = None
+    rows = []
+    print("\n| threads | s / pass | speed-up |\n|---|---|---|")
+    for t in counts:
+        s = pass_time(X, params, t, 2 if smoke else 5)
+        t1 = t1 or s
+        rows.append(dict(threads=t, s_per_pass=s, speedup=t1 / s, **case))
+        print(f"| {t} | {s:.4f} | {t1 / s:.2f}x |")
+    return rows
+
+
+def roofline(smoke):
+    """Achieved GFLOP/s of the fused pass (2 N K D^2 flops, full) vs NumPy matmul."""
+    from fastgmm.kernels import GMMParameters
+    n_mm = 512 if smoke else 2048
+    A = np.random.rand(n_mm, n_mm)
+    A @ A
+    t = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        A @ A
+        t.append(time.perf_counter() - t0)
+    mm = 2 * n_mm ** 3 / np.median(t) / 1e9
+    print(f"\nNumPy matmul ({n_mm}^3, float64): {mm:.1f} GFLOP/s")
+    rows = []
+    print("| N | D | K | dtype | s / pass | GFLOP/s | % of matmul | ns / point-component |")
+    print("|---|---|---|---|---|---|---|---|")
+    cases = [dict(n=1_000_000, d=2, k=8), dict(n=1_000_000, d=16, k=16),
+             dict(n=200_000, d=64, k=16), dict(n=100_000, d=128, k=32)]
+    if smoke:
+        cases = [dict(n=4000, d=2, k=8), dict(n=4000, d=16, k=4)]
+    for c in cases:
+        for dtype in ("float64", "float32"):
+            case = dict(c, cov="full")
+            X, init = make_case(case, dtype)
+            params = _params(X, init, "full")
+            s = pass_time(X, params, None, 2 if smoke else 5)
+            gf = 2 * c["n"] * c["k"] * c["d"] ** 2 / s / 1e9
+            ns = s / (c["n"] * c["k"]) * 1e9
+            rows.append(dict(case, dtype=dtype, s_per_pass=s, gflops=gf, matmul_gflops=mm,
+                             ns_per_point_component=ns))
+            print(f"| {c['n']:,} | {c['d']} | {c['k']} | {dtype} | {s:.4f} | {gf:.1f} | "
+                  f"{100 * gf / mm:.0f}% | {ns:.2f} |")
+    return rows
+
+
+def plot(kind, rows):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    path = os.path.join(RESULTS, f"{kind}.png")
+    if kind == "growth":
+        fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+        for ax, var in zip(axes, ["n", "k", "d"]):
+            for lib, style in [("fastgmm", "o-"), ("scikit-learn", "s--")]:
+                pts = [(r[var], r["s_per_iter"]) for r in rows
+                       if r.get("vary") == var and r["lib"] == lib and "error" not in r]
+                if pts:
+                    ax.loglog(*zip(*pts), style, label=lib)
+            ax.set_xlabel(var.upper())
+            ax.set_ylabel("seconds per EM iteration")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend()
+        fig.suptitle("Cost growth (full covariance, float64; base N=1e5, D=8, K=8)")
+    else:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        libs = sorted({r["lib"] for r in rows if "error" not in r})
+        labels = sorted({f"N={r['n']:,} D={r['d']} K={r['k']} {r['cov']}" for r in rows})
+        width = 0.8 / max(len(libs), 1)
+        for i, lib in enumerate(libs):
+            vals = []
+            for lab in labels:
+                v = [r["s_per_iter"] for r in rows if "error" not in r and r["lib"] == lib
+                     and f"N={r['n']:,} D={r['d']} K={r['k']} {r['cov']}" == lab
+                     and r["dtype"] == "float64"]
+                vals.append(v[0] if v else np.nan)
+            ax.barh(np.arange(len(labels)) + i * width, vals, width, label=lib)
+        ax.set_yticks(np.arange(len(labels)) + width * (len(libs) - 1) / 2)
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.set_xscale("log")
+        ax.set_xlabel("seconds per EM iteration (float64, log scale)")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--worker", nargs=4, metavar=("LIB", "CASE", "N_ITER", "DTYPE"))
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, checks it runs")
+    ap.add_argument("--growth", action="store_true")
+    ap.add_argument("--threads", action="store_true")
+    ap.add_argument("--roofline", action="store_true")
+    ap.add_argument("--n-iter", type=int, default=10)
+    ap.add_argument("--dtypes", default="float64,float32")
+    ap.add_argument("--libs", default=None, help="comma list (default: all installed)")
+    args = ap.parse_args()
+    if args.worker:
+        lib, case, n_iter, dtype = args.worker
+        print(json.dumps(worker(lib, json.loads(case), int(n_iter), dtype)))
+        return
+    os.makedirs(RESULTS, exist_ok=True)
+    n_iter = 3 if args.smoke else args.n_iter
+    kinds = [k for k in ("growth", "threads", "roofline") if getattr(args, k)]
+    if not kinds:
+        kinds = ["compare"]
+    for kind in kinds:
+        if kind == "compare":
+            libs = args.libs.split(",") if args.libs else available_libraries()
+            rows = compare(SMOKE_CASES if args.smoke else TARGET_CASES, n_iter,
+                           args.dtypes.split(","), libs)
+        elif kind == "growth":
+            rows = growth(n_iter, args.smoke)
+        elif kind == "threads":
+            rows = threads(args.smoke)
+        else:
+            rows = roofline(args.smoke)
+        with open(os.path.join(RESULTS, f"{kind}.json"), "w") as f:
+            json.dump(dict(machine=machine(), rows=rows), f, indent=1)
+        if kind in ("compare", "growth"):
+            p = plot(kind, rows)
+            if p:
+                print(f"\nplot: {p}")
+        if any("error" in r for r in rows if r.get("lib") == "fastgmm"):
+            sys.exit("fastgmm failed in a benchmark case")
+
+
+if __name__ == "__main__":
+    main()
