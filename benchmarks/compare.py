@@ -10,6 +10,8 @@ iteration excludes initialisation: (t(max_iter=n) - t(max_iter=1)) / (n - 1).
     python benchmarks/compare.py --growth        # time per iteration vs N, K, D
     python benchmarks/compare.py --threads       # thread scaling of the fused pass
     python benchmarks/compare.py --roofline      # GFLOP/s vs NumPy's matmul
+    python benchmarks/compare.py --end-to-end    # default fit vs scikit-learn's
+    python benchmarks/compare.py --case 1000000,8,16,full   # any case
 
 Output: a markdown table on stdout, JSON (and PNG plots with matplotlib) in
 benchmarks/results/.
@@ -103,6 +105,29 @@ def available_libraries():
 
 
 # ------------------------------------------------------------------ worker process
+def _status_kb(field):
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
+
+
+def reset_peak_rss():
+    """Current RSS in bytes, after resetting the peak (Linux clear_refs), so that the
+    data generation's temporaries do not hide the fit's own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return _status_kb("VmRSS") * 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def peak_rss():
+    try:
+        return _status_kb("VmHWM") * 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def worker(lib, case, n_iter, dtype):
     """Per-iteration time as (t(n_iter) - t(1)) / (n_iter - 1): initialisation and
     one-off set-up (JIT compilation, validation) cancel out."""
@@ -114,18 +139,18 @@ def worker(lib, case, n_iter, dtype):
         if lib in JIT_COMPILED:                        # compile for these shapes
             fit(X, init, case, 1)
             fit(X, init, case, n_iter)
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss0 = reset_peak_rss()
         t0 = time.perf_counter()
         fit(X, init, case, 1)
         t_one = time.perf_counter() - t0
         t0 = time.perf_counter()
         ll = fit(X, init, case, n_iter)
         t_fit = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak_rss()
     per_iter = max(t_fit - t_one, 1e-9) / (n_iter - 1)
     return dict(lib=lib, **case, dtype=dtype, n_iter=n_iter,
                 t_init=max(t_one - per_iter, 0.0), s_per_iter=per_iter,
-                extra_peak_mb=(peak - rss0) / 1024.0, mean_loglik=ll,
+                extra_peak_mb=(peak - rss0) / 2**20, mean_loglik=ll,
                 x_mb=X.nbytes / 1e6)
 
 
@@ -276,6 +301,27 @@ def roofline(smoke):
     return rows
 
 
+def end_to_end(smoke):
+    """Default fit, k-means initialisation included, same random_state: medians of 3."""
+    from fastgmm import GaussianMixture
+    from sklearn.mixture import GaussianMixture as SkGMM
+    case = dict(n=5000 if smoke else 1_000_000, d=8, k=8, cov="full")
+    X, _ = make_case(case)
+    rows = []
+    print("\n| library | fit seconds (median of 3) | n_iter | lower bound |\n|---|---|---|---|")
+    for name, cls in [("fastgmm", GaussianMixture), ("scikit-learn", SkGMM)]:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            g = cls(case["k"], random_state=0).fit(X)
+            times.append(time.perf_counter() - t0)
+        rows.append(dict(lib=name, seconds=float(np.median(times)), n_iter=g.n_iter_,
+                         lower_bound=g.lower_bound_, **case))
+        print(f"| {name} | {np.median(times):.3f} | {g.n_iter_} | {g.lower_bound_:.6f} |")
+    print(f"speed-up: {rows[1]['seconds'] / rows[0]['seconds']:.1f}x")
+    return rows
+
+
 def plot(kind, rows):
     try:
         import matplotlib
@@ -330,6 +376,10 @@ def main():
     ap.add_argument("--n-iter", type=int, default=10)
     ap.add_argument("--dtypes", default="float64,float32")
     ap.add_argument("--libs", default=None, help="comma list (default: all installed)")
+    ap.add_argument("--case", action="append", metavar="N,D,K,COV",
+                    help="compare on this case instead of the target cases (repeatable)")
+    ap.add_argument("--end-to-end", action="store_true",
+                    help="default fit (k-means init, tol=1e-3) vs scikit-learn's")
     args = ap.parse_args()
     if args.worker:
         lib, case, n_iter, dtype = args.worker
@@ -337,20 +387,26 @@ def main():
         return
     os.makedirs(RESULTS, exist_ok=True)
     n_iter = 3 if args.smoke else args.n_iter
-    kinds = [k for k in ("growth", "threads", "roofline") if getattr(args, k)]
+    kinds = [k for k in ("growth", "threads", "roofline", "end_to_end")
+             if getattr(args, k)]
     if not kinds:
         kinds = ["compare"]
     for kind in kinds:
         if kind == "compare":
             libs = args.libs.split(",") if args.libs else available_libraries()
-            rows = compare(SMOKE_CASES if args.smoke else TARGET_CASES, n_iter,
-                           args.dtypes.split(","), libs)
+            cases = SMOKE_CASES if args.smoke else TARGET_CASES
+            if args.case:
+                cases = [dict(zip(("n", "d", "k"), map(int, c.split(",")[:3])),
+                              cov=c.split(",")[3]) for c in args.case]
+            rows = compare(cases, n_iter, args.dtypes.split(","), libs)
         elif kind == "growth":
             rows = growth(n_iter, args.smoke)
         elif kind == "threads":
             rows = threads(args.smoke)
-        else:
+        elif kind == "roofline":
             rows = roofline(args.smoke)
+        else:
+            rows = end_to_end(args.smoke)
         with open(os.path.join(RESULTS, f"{kind}.json"), "w") as f:
             json.dump(dict(machine=machine(), rows=rows), f, indent=1)
         if kind in ("compare", "growth"):

@@ -33,6 +33,9 @@ enum fgmm_cov_type {
     FGMM_SPHERICAL = 3  /* one precision square root per component                     */
 };
 
+/* Below this many features the register-tiled C loops beat a BLAS call per block. */
+#define FGMM_BLAS_MIN_D 32
+
 /* Status codes: kernels never abort; the Python layer turns codes into exceptions. */
 #define FGMM_OK 0
 
@@ -47,6 +50,13 @@ enum fgmm_cov_type {
  *   log_norm : K, log(weight_k) + log det U_k - D/2 log(2 pi); -inf for weight 0.
  */
 #define FGMM_DECLARE(REAL, SUF)                                                        \
+/* BLAS level-3 routines, Fortran interface (scipy.linalg.cython_blas provides them). */ \
+typedef void (*fgmm_trmm##SUF##_t)(char *side, char *uplo, char *transa, char *diag,   \
+                                   int *m, int *n, REAL *alpha, REAL *a, int *lda,     \
+                                   REAL *b, int *ldb);                                 \
+typedef void (*fgmm_syrk##SUF##_t)(char *uplo, char *trans, int *n, int *k,            \
+                                   REAL *alpha, REAL *a, int *lda, REAL *beta,         \
+                                   REAL *c, int *ldc);                                 \
 typedef struct {                                                                       \
     int n_features;                                                                    \
     int n_components;                                                                  \
@@ -55,6 +65,11 @@ typedef struct {                                                                
     const REAL *means_lo;                                                              \
     const REAL *prec;                                                                  \
     const REAL *log_norm;                                                              \
+    /* Optional (NULL: C loops).  For full/tied with n_features >= FGMM_BLAS_MIN_D     \
+     * the per-block products run as trmm (log-density) and syrk (scatter); the       \
+     * caller must keep BLAS single-threaded inside the OpenMP region. */             \
+    fgmm_trmm##SUF##_t trmm;                                                           \
+    fgmm_syrk##SUF##_t syrk;                                                           \
 } fgmm_params##SUF;                                                                    \
                                                                                        \
 /* Elements of scratch (of type REAL) one thread needs for the EM and score kernels. */ \

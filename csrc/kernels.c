@@ -7,6 +7,7 @@
  * -ffast-math is never used: the log-sum-exp relies on IEEE infinities.
  */
 #include "fastgmm.h"
+#include <math.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(FGMM_NO_DISPATCH)
 #define FGMM_X86_DISPATCH 1
@@ -20,6 +21,7 @@
 #define MANT_BITS 52
 #define EXP_CUTOFF (-700.0)
 #define EXP_NCOEF 14
+#define SQRT sqrt
 #include "kernels_impl.h"
 #undef REAL
 #undef SUF
@@ -27,6 +29,7 @@
 #undef MANT_BITS
 #undef EXP_CUTOFF
 #undef EXP_NCOEF
+#undef SQRT
 
 #define REAL float
 #define SUF _f
@@ -34,6 +37,7 @@
 #define MANT_BITS 23
 #define EXP_CUTOFF (-80.0f)
 #define EXP_NCOEF 8
+#define SQRT sqrtf
 #include "kernels_impl.h"
 #undef REAL
 #undef SUF
@@ -41,6 +45,7 @@
 #undef MANT_BITS
 #undef EXP_CUTOFF
 #undef EXP_NCOEF
+#undef SQRT
 #undef ISA
 
 #ifdef FGMM_X86_DISPATCH
@@ -53,6 +58,7 @@
 #define MANT_BITS 52
 #define EXP_CUTOFF (-700.0)
 #define EXP_NCOEF 14
+#define SQRT sqrt
 #include "kernels_impl.h"
 #undef REAL
 #undef SUF
@@ -60,6 +66,7 @@
 #undef MANT_BITS
 #undef EXP_CUTOFF
 #undef EXP_NCOEF
+#undef SQRT
 
 #define REAL float
 #define SUF _f
@@ -67,6 +74,7 @@
 #define MANT_BITS 23
 #define EXP_CUTOFF (-80.0f)
 #define EXP_NCOEF 8
+#define SQRT sqrtf
 #include "kernels_impl.h"
 #undef REAL
 #undef SUF
@@ -74,6 +82,7 @@
 #undef MANT_BITS
 #undef EXP_CUTOFF
 #undef EXP_NCOEF
+#undef SQRT
 #undef ISA
 #pragma GCC pop_options
 
@@ -89,7 +98,8 @@ static int fgmm_use_avx2(void)
 /* ---- sizes (independent of precision and instruction set) -------------------- */
 static size_t em_scratch_size(int D, int K)
 {
-    return (size_t)FGMM_BLOCK * (3 * (size_t)D + (size_t)K + 4);
+    /* Xt, diff, rd (D x B); L (K x B); w, ll, tmp, zero row (B); syrk's D x D */
+    return (size_t)FGMM_BLOCK * (3 * (size_t)D + (size_t)K + 4) + (size_t)D * D;
 }
 
 static size_t stats_size(int D, int K, int cov_type)

@@ -9,6 +9,7 @@
  *   MANT_BITS   explicit mantissa bits of REAL (23 or 52)
  *   EXP_CUTOFF  below this exp() returns 0 (keeps 2^n normal, see fexp)
  *   EXP_NCOEF   Taylor coefficients used by fexp
+ *   SQRT        sqrt or sqrtf
  *
  * Memory layout: a block of at most FGMM_BLOCK rows is transposed into Xt (D x B,
  * "features x points") so that every inner loop walks points contiguously.  Loops
@@ -132,6 +133,23 @@ static inline void FN(maha_full)(const REAL *restrict diff, int D, int npad,
     }
 }
 
+/* maha_full through BLAS: diff (npad x D, column-major, ld B) := diff U in place by
+ * trmm (prec holds U column-major, upper), then maha[p] = sum_j diff[j][p]^2.
+ * diff is consumed; stats_block recomputes it. */
+static void FN(maha_blas)(const PARAMS *restrict pm, REAL *restrict diff, int D,
+                          int npad, const REAL *restrict Ut, REAL *restrict maha)
+{
+    char side = 'R', uplo = 'U', trans = 'N', unit = 'N';
+    int m = npad, n = D, lda = D, ldb = B;
+    REAL one = 1;
+    pm->trmm(&side, &uplo, &trans, &unit, &m, &n, &one, (REAL *)Ut, &lda, diff, &ldb);
+    for (int p = 0; p < npad; p++) maha[p] = 0;
+    for (int j = 0; j < D; j++) {
+        const REAL *restrict y = diff + (ptrdiff_t)j * B;
+        for (int p = 0; p < npad; p++) maha[p] += y[p] * y[p];
+    }
+}
+
 /* maha[p] = sum_i (diff[i][p] * prec_sqrt[i])^2 */
 static inline void FN(maha_diag)(const REAL *restrict diff, int D, int npad,
                                  const REAL *restrict ps, REAL *restrict maha)
@@ -159,11 +177,14 @@ static void FN(weighted_logprob_block)(const PARAMS *restrict pm,
                    pm->means_lo + (ptrdiff_t)k * D, diff);
         switch (pm->cov_type) {
         case FGMM_FULL:
-            FN(maha_full)(diff, D, npad, pm->prec + (ptrdiff_t)k * D * D, Lk);
+        case FGMM_TIED: {
+            const REAL *Uk = pm->prec + (pm->cov_type == FGMM_FULL ? (ptrdiff_t)k * D * D : 0);
+            if (pm->trmm && D >= FGMM_BLAS_MIN_D)
+                FN(maha_blas)(pm, diff, D, npad, Uk, Lk);
+            else
+                FN(maha_full)(diff, D, npad, Uk, Lk);
             break;
-        case FGMM_TIED:
-            FN(maha_full)(diff, D, npad, pm->prec, Lk);
-            break;
+        }
         case FGMM_DIAG:
             FN(maha_diag)(diff, D, npad, pm->prec + (ptrdiff_t)k * D, Lk);
             break;
@@ -290,7 +311,7 @@ static void FN(scatter_upper)(const REAL *restrict A, const REAL *restrict Bm, i
 static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
                             int npad, const REAL *restrict L, REAL *restrict diff,
                             REAL *restrict rd, const REAL *restrict zero_row,
-                            double *restrict nk,
+                            REAL *restrict gram, double *restrict nk,
                             double *restrict s1, double *restrict s2)
 {
     const int D = pm->n_features, K = pm->n_components;
@@ -318,7 +339,21 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
             }
             s1k[i] += acc;
         }
-        if (full) {
+        if (full && pm->syrk && D >= FGMM_BLAS_MIN_D) {
+            /* rd := sqrt(r) d, then C = rd^T rd by syrk (upper, column-major D x D) */
+            for (int i = 0; i < D; i++) {
+                const REAL *restrict d = diff + (ptrdiff_t)i * B;
+                REAL *restrict a = rd + (ptrdiff_t)i * B;
+                for (int p = 0; p < npad; p++) a[p] = SQRT(r[p]) * d[p];
+            }
+            char uplo = 'U', trans = 'T';
+            int n = D, kk = npad, lda = B, ldc = D;
+            REAL one = 1, zero = 0;
+            pm->syrk(&uplo, &trans, &n, &kk, &one, rd, &lda, &zero, gram, &ldc);
+            ptrdiff_t e = 0;
+            for (int i = 0; i < D; i++)
+                for (int j = i; j < D; j++, e++) s2k[e] += gram[(ptrdiff_t)j * D + i];
+        } else if (full) {
             FN(scatter_upper)(rd, diff, D, npad, zero_row, s2k);
         } else {
             for (int i = 0; i < D; i++)
@@ -339,7 +374,7 @@ static int FN(fgmm_em_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_s
     const int D = params->n_features, K = params->n_components;
     REAL *Xt = scratch, *diff = Xt + (ptrdiff_t)D * B, *rd = diff + (ptrdiff_t)D * B;
     REAL *L = rd + (ptrdiff_t)D * B, *w = L + (ptrdiff_t)K * B, *ll = w + B, *tmp = ll + B;
-    REAL *zero_row = tmp + B;
+    REAL *zero_row = tmp + B, *gram = zero_row + B;
     double *nk = partial + 2, *s1 = nk + K, *s2 = s1 + (ptrdiff_t)K * D;
     for (int p = 0; p < B; p++) zero_row[p] = 0;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
@@ -358,7 +393,7 @@ static int FN(fgmm_em_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_s
         }
         partial[0] += block_ll;
         partial[1] += block_w;
-        FN(stats_block)(params, Xt, npad, L, diff, rd, zero_row, nk, s1, s2);
+        FN(stats_block)(params, Xt, npad, L, diff, rd, zero_row, gram, nk, s1, s2);
     }
     return FGMM_OK;
 }

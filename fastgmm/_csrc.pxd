@@ -9,6 +9,20 @@ cdef extern from "fastgmm.h" nogil:
     int FGMM_DIAG
     int FGMM_SPHERICAL
     int FGMM_OK
+    int FGMM_BLAS_MIN_D
+
+    ctypedef void (*fgmm_trmm_d_t)(char *side, char *uplo, char *transa, char *diag,
+                                   int *m, int *n, double *alpha, double *a, int *lda,
+                                   double *b, int *ldb)
+    ctypedef void (*fgmm_syrk_d_t)(char *uplo, char *trans, int *n, int *k,
+                                   double *alpha, double *a, int *lda, double *beta,
+                                   double *c, int *ldc)
+    ctypedef void (*fgmm_trmm_f_t)(char *side, char *uplo, char *transa, char *diag,
+                                   int *m, int *n, float *alpha, float *a, int *lda,
+                                   float *b, int *ldb)
+    ctypedef void (*fgmm_syrk_f_t)(char *uplo, char *trans, int *n, int *k,
+                                   float *alpha, float *a, int *lda, float *beta,
+                                   float *c, int *ldc)
 
     ctypedef struct fgmm_params_d:
         int n_features
@@ -18,6 +32,8 @@ cdef extern from "fastgmm.h" nogil:
         const double *means_lo
         const double *prec
         const double *log_norm
+        fgmm_trmm_d_t trmm
+        fgmm_syrk_d_t syrk
 
     ctypedef struct fgmm_params_f:
         int n_features
@@ -27,6 +43,8 @@ cdef extern from "fastgmm.h" nogil:
         const float *means_lo
         const float *prec
         const float *log_norm
+        fgmm_trmm_f_t trmm
+        fgmm_syrk_f_t syrk
 
     size_t fgmm_em_scratch_size_d(int n_features, int n_components)
     size_t fgmm_em_scratch_size_f(int n_features, int n_components)

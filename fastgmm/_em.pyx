@@ -22,6 +22,7 @@ from ._csrc cimport (
     fgmm_stats_size_d, fgmm_em_rows_d, fgmm_em_rows_f, fgmm_score_rows_d,
     fgmm_score_rows_f)
 from ._parallel cimport reduce_over_rows, map_over_rows
+from scipy.linalg.cython_blas cimport dsyrk, dtrmm, ssyrk, strmm
 
 
 ctypedef struct PassCtx:
@@ -65,8 +66,11 @@ cdef void _score_chunk(const void *vctx, Py_ssize_t r0, Py_ssize_t r1, void *scr
 cdef size_t _fill_ctx(PassCtx *ctx, const floating[:, :] X,
                       const floating[:, ::1] means_hi, const floating[:, ::1] means_lo,
                       const floating[::1] prec, const floating[::1] log_norm,
-                      int cov_type):
-    """Point ctx at X and the packed parameters; returns scratch bytes per thread."""
+                      int cov_type, bint use_blas):
+    """Point ctx at X and the packed parameters; returns scratch bytes per thread.
+
+    With use_blas, full/tied products at large D go through scipy's BLAS (the
+    caller keeps BLAS single-threaded: see fastgmm._blas)."""
     cdef int D = <int>X.shape[1]
     cdef int K = <int>means_hi.shape[0]
     ctx.X = &X[0, 0]
@@ -75,19 +79,25 @@ cdef size_t _fill_ctx(PassCtx *ctx, const floating[:, :] X,
     if floating is double:
         ctx.is_double = True
         ctx.pd = fgmm_params_d(D, K, cov_type, &means_hi[0, 0], &means_lo[0, 0],
-                               &prec[0], &log_norm[0])
+                               &prec[0], &log_norm[0], NULL, NULL)
+        if use_blas:
+            ctx.pd.trmm = dtrmm
+            ctx.pd.syrk = dsyrk
         return fgmm_em_scratch_size_d(D, K) * sizeof(double)
     else:
         ctx.is_double = False
         ctx.pf = fgmm_params_f(D, K, cov_type, &means_hi[0, 0], &means_lo[0, 0],
-                               &prec[0], &log_norm[0])
+                               &prec[0], &log_norm[0], NULL, NULL)
+        if use_blas:
+            ctx.pf.trmm = strmm
+            ctx.pf.syrk = ssyrk
         return fgmm_em_scratch_size_f(D, K) * sizeof(float)
 
 
 def em_pass(const floating[:, :] X, const double[::1] sample_weight,
             const floating[:, ::1] means_hi, const floating[:, ::1] means_lo,
             const floating[::1] prec, const floating[::1] log_norm,
-            int cov_type, int n_threads):
+            int cov_type, int n_threads, bint use_blas=True):
     """Fused E-step and sufficient statistics over all rows of X.
 
     Parameters
@@ -98,6 +108,7 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
         (see ``fastgmm._params.pack``)
     cov_type : int, one of the FGMM_* covariance codes
     n_threads : int, OpenMP threads
+    use_blas : bool, BLAS-3 products for full/tied at n_features >= FGMM_BLAS_MIN_D
 
     Returns
     -------
@@ -106,7 +117,7 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
     """
     cdef PassCtx ctx
     cdef size_t scratch_bytes = _fill_ctx(&ctx, X, means_hi, means_lo, prec,
-                                          log_norm, cov_type)
+                                          log_norm, cov_type, use_blas)
     ctx.sample_weight = &sample_weight[0] if sample_weight is not None else NULL
     cdef Py_ssize_t size = fgmm_stats_size_d(<int>X.shape[1], <int>means_hi.shape[0],
                                              cov_type)
@@ -118,7 +129,7 @@ def score_pass(const floating[:, :] X,
                const floating[::1] prec, const floating[::1] log_norm,
                int cov_type, int n_threads, double[:, ::1] weighted_logprob=None,
                double[:, ::1] resp=None, double[::1] loglik=None,
-               int64_t[::1] label=None):
+               int64_t[::1] label=None, bint use_blas=True):
     """Per-row scores of X under packed parameters, written into the given outputs.
 
     Outputs (any may be None): weighted_logprob and resp (n_samples, n_components)
@@ -126,7 +137,7 @@ def score_pass(const floating[:, :] X,
     """
     cdef PassCtx ctx
     cdef size_t scratch_bytes = _fill_ctx(&ctx, X, means_hi, means_lo, prec,
-                                          log_norm, cov_type)
+                                          log_norm, cov_type, use_blas)
     ctx.sample_weight = NULL
     ctx.weighted_logprob = &weighted_logprob[0, 0] if weighted_logprob is not None else NULL
     ctx.resp = &resp[0, 0] if resp is not None else NULL

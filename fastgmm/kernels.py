@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _mstep
+from ._blas import single_threaded_blas
 from ._em import em_pass, score_pass
 from ._openmp import effective_n_threads
 from ._validation import COVARIANCE_TYPES, check_array, check_sample_weight
@@ -153,11 +154,13 @@ def sufficient_statistics(X, params, sample_weight=None, n_threads=None):
     X = check_array(X)
     w = check_sample_weight(sample_weight, X.shape[0])
     _check_params(params, X.shape[1])
-    return _sufficient_statistics(X, params, w, effective_n_threads(n_threads))
+    with single_threaded_blas():
+        return _sufficient_statistics(X, params, w, effective_n_threads(n_threads))
 
 
 def _sufficient_statistics(X, params, w, n_threads):
-    """sufficient_statistics for validated inputs (the estimator's inner loop)."""
+    """sufficient_statistics for validated inputs (the estimator's inner loop; the
+    caller holds single_threaded_blas())."""
     hi, lo, prec, log_norm = params.pack(X.dtype)
     vec = em_pass(X, w, hi, lo, prec, log_norm, _COV_CODE[params.covariance_type],
                   n_threads)
@@ -187,8 +190,9 @@ def score(X, params, n_threads=None, weighted_logprob=False, resp=False,
     responsibilities (N, K), log-likelihood (N,) and labels (N,), in that order."""
     X = check_array(X)
     _check_params(params, X.shape[1])
-    return _score(X, params, effective_n_threads(n_threads), weighted_logprob, resp,
-                  loglik, label)
+    with single_threaded_blas():
+        return _score(X, params, effective_n_threads(n_threads), weighted_logprob,
+                      resp, loglik, label)
 
 
 def _score(X, params, n_threads, weighted_logprob=False, resp=False, loglik=False,

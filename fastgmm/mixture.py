@@ -10,9 +10,9 @@ import warnings
 from time import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from . import _mstep
+from ._blas import single_threaded_blas
 from ._exceptions import convergence_warning_class, not_fitted_error
 from ._init import initial_parameters
 from ._openmp import effective_n_threads
@@ -21,12 +21,6 @@ from ._validation import (COVARIANCE_TYPES, INIT_PARAMS, _feature_names, check_a
                           check_precisions_init, check_random_state,
                           check_sample_weight, check_weights_init)
 from .kernels import GMMParameters, _score, _sufficient_statistics, m_step
-
-
-def _single_threaded_blas():
-    """BLAS on one thread while fitting: the M-step's K x D x D work is tiny, and an
-    idle BLAS pool spinning beside the OpenMP threads steals their cores."""
-    return threadpool_limits(1, user_api="blas")
 
 
 class GaussianMixture:
@@ -177,17 +171,17 @@ class GaussianMixture:
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the parameters with EM (best of n_init runs); returns self."""
         X, w, names, p = self._prepare_fit(X, sample_weight)
-        with _single_threaded_blas():
+        with single_threaded_blas():
             self._run_em(X, w, names, p)
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit, then return the labels of X under the final parameters."""
         X, w, names, p = self._prepare_fit(X, sample_weight)
-        with _single_threaded_blas():
+        with single_threaded_blas():
             self._run_em(X, w, names, p)
-        # The final E-step: labels agree with fit(X).predict(X) for any max_iter/tol.
-        return _score(X, self._params(), p["n_threads"], label=True)[0]
+            # The final E-step: labels agree with fit(X).predict(X) for any max_iter/tol.
+            return _score(X, self._params(), p["n_threads"], label=True)[0]
 
     def _prepare_fit(self, X, sample_weight):
         X, names = self._validate_X(X, reset=True)
@@ -319,7 +313,8 @@ class GaussianMixture:
     def _scores(self, X, **which):
         X, _ = self._validate_X(X, reset=False)
         n_threads = effective_n_threads(self.n_threads)
-        return _score(X, self._params(), n_threads, **which)
+        with single_threaded_blas():
+            return _score(X, self._params(), n_threads, **which)
 
     def predict(self, X):
         """Most probable component of each sample, (n_samples,) int64."""

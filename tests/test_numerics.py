@@ -80,8 +80,9 @@ def test_integer_sample_weight_equals_repetition(cov):
 
 @pytest.mark.parametrize("cov", COV_TYPES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_thread_count_does_not_change_a_bit(cov, dtype):
-    X = make_blobs(20000, 4, 5, seed=6).astype(dtype)
+@pytest.mark.parametrize("d", [4, 40])
+def test_thread_count_does_not_change_a_bit(cov, dtype, d):
+    X = make_blobs(20000, d, 5, seed=6).astype(dtype)
     w = np.random.RandomState(1).uniform(size=20000)
     fits = [GaussianMixture(5, covariance_type=cov, random_state=0, n_threads=t,
                             max_iter=15).fit(X, sample_weight=w) for t in (1, 2, 3)]
@@ -130,3 +131,23 @@ def test_collapsed_component_raises_instead_of_nan():
     with pytest.raises(ValueError, match="ill-defined empirical covariance"):
         g.fit(X)
     assert not hasattr(g, "means_")
+
+
+@pytest.mark.parametrize("cov", ["full", "tied"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blas_and_loop_kernels_agree(cov, dtype):
+    """At large D the per-block products go through BLAS (trmm/syrk); the C loops
+    must give the same statistics and scores to round-off."""
+    from fastgmm._em import em_pass, score_pass
+    from fastgmm.kernels import _COV_CODE
+    X = make_blobs(3000, 48, 3, seed=9).astype(dtype)
+    g = GaussianMixture(3, covariance_type=cov, random_state=0, max_iter=3).fit(X)
+    packed = g._params().pack(dtype)
+    a = em_pass(X, None, *packed, _COV_CODE[cov], 2, use_blas=True)
+    b = em_pass(X, None, *packed, _COV_CODE[cov], 2, use_blas=False)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
+    la, lb = np.empty(3000), np.empty(3000)
+    score_pass(X, *packed, _COV_CODE[cov], 2, loglik=la, use_blas=True)
+    score_pass(X, *packed, _COV_CODE[cov], 2, loglik=lb, use_blas=False)
+    np.testing.assert_allclose(la, lb, rtol=rtol)

@@ -1,0 +1,1 @@
+# Benchmarks are collected only when pytest is pointed at benchmarks/.
