@@ -30,6 +30,11 @@
 /* Two 256-bit vectors of REAL: enough independent accumulators to hide FMA latency. */
 #define STRIP ((int)(64 / sizeof(REAL)))
 
+/* 32-byte vector of REAL that may sit at any REAL-aligned address (gcc extension;
+ * lowered to two SSE halves in the baseline build).  A strip is two of them. */
+typedef REAL FN(vec) __attribute__((vector_size(32), aligned(sizeof(REAL))));
+#define VL ((int)(32 / sizeof(REAL)))
+
 static inline int FN(round_up_strip)(int n) { return (n + STRIP - 1) / STRIP * STRIP; }
 
 /* ------------------------------------------------------------------------------ */
@@ -111,25 +116,44 @@ static inline void FN(center)(const REAL *restrict Xt, int D, int npad,
 /* ------------------------------------------------------------------------------ */
 
 /* maha[p] = || diff_p^T U ||^2 = sum_j (sum_{i<=j} diff[i][p] U[i][j])^2,
- * with Ut[j*D + i] = U[i][j].  y and maha of a strip live in registers. */
+ * with Ut[j*D + i] = U[i][j] (zero for i > j).  Columns of U go four at a time over
+ * a strip of two vectors of points: 8 independent accumulators hide the FMA latency
+ * and each diff load feeds four FMAs.  Rows i > j inside a group of four multiply
+ * U's zeros (cheaper than a branch). */
+static inline void FN(maha_cols)(const REAL *restrict diff, int D, int p0,
+                                 const REAL *restrict Ut, int j0, int nj,
+                                 FN(vec) *m0, FN(vec) *m1)
+{
+    typedef FN(vec) vec;
+    vec a0[4], a1[4];
+    for (int u = 0; u < 4; u++) a0[u] = a1[u] = (vec){0};
+    const int iend = j0 + nj;
+    for (int i = 0; i < iend; i++) {
+        const REAL *restrict d = diff + (ptrdiff_t)i * B + p0;
+        const vec d0 = *(const vec *)d, d1 = *(const vec *)(d + VL);
+        for (int u = 0; u < nj; u++) {
+            const REAL uu = Ut[(ptrdiff_t)(j0 + u) * D + i];
+            a0[u] += d0 * uu;
+            a1[u] += d1 * uu;
+        }
+    }
+    for (int u = 0; u < nj; u++) {
+        *m0 += a0[u] * a0[u];
+        *m1 += a1[u] * a1[u];
+    }
+}
+
 static inline void FN(maha_full)(const REAL *restrict diff, int D, int npad,
                                  const REAL *restrict Ut, REAL *restrict maha)
 {
-    for (int p0 = 0; p0 < npad; p0 += STRIP) {
-        REAL m[STRIP];
-        for (int s = 0; s < STRIP; s++) m[s] = 0;
-        for (int j = 0; j < D; j++) {
-            const REAL *restrict uj = Ut + (ptrdiff_t)j * D;
-            REAL y[STRIP];
-            for (int s = 0; s < STRIP; s++) y[s] = 0;
-            for (int i = 0; i <= j; i++) {
-                const REAL u = uj[i];
-                const REAL *restrict d = diff + (ptrdiff_t)i * B + p0;
-                for (int s = 0; s < STRIP; s++) y[s] += d[s] * u;
-            }
-            for (int s = 0; s < STRIP; s++) m[s] += y[s] * y[s];
-        }
-        for (int s = 0; s < STRIP; s++) maha[p0 + s] = m[s];
+    typedef FN(vec) vec;
+    const int D4 = D - D % 4;
+    for (int p0 = 0; p0 < npad; p0 += 2 * VL) {
+        vec m0 = (vec){0}, m1 = (vec){0};
+        for (int j0 = 0; j0 < D4; j0 += 4) FN(maha_cols)(diff, D, p0, Ut, j0, 4, &m0, &m1);
+        if (D4 < D) FN(maha_cols)(diff, D, p0, Ut, D4, D - D4, &m0, &m1);
+        *(vec *)(maha + p0) = m0;
+        *(vec *)(maha + p0 + VL) = m1;
     }
 }
 
@@ -258,10 +282,6 @@ static inline REAL FN(dot)(const REAL *restrict a, const REAL *restrict b, int n
  * dropped, as are the j < i pairs of tiles that straddle the diagonal. */
 #define TI 2
 #define TJ 4
-#define VL ((int)(32 / sizeof(REAL)))
-/* 32-byte vector of REAL that may sit at any REAL-aligned address (gcc extension;
- * lowered to two SSE halves in the baseline build). */
-typedef REAL FN(vec) __attribute__((vector_size(32), aligned(sizeof(REAL))));
 static void FN(scatter_upper)(const REAL *restrict A, const REAL *restrict Bm, int D,
                               int npad, const REAL *restrict zero_row,
                               double *restrict s2)
@@ -302,7 +322,6 @@ static void FN(scatter_upper)(const REAL *restrict A, const REAL *restrict Bm, i
 }
 #undef TI
 #undef TJ
-#undef VL
 
 /* For every component k (responsibilities r = L[k], already times sample weight):
  *   nk += sum_p r_p,  s1 += sum_p r_p d_p,  s2 += sum_p r_p d_p d_p^T (upper) or
@@ -512,6 +531,7 @@ static double FN(fgmm_nearest_update)(const REAL *X, ptrdiff_t row_stride,
 
 #undef B
 #undef STRIP
+#undef VL
 #undef PARAMS
 #undef FN
 #undef CAT3

@@ -60,6 +60,8 @@ class GMMParameters:
         hi = np.ascontiguousarray(means, dtype=dtype)
         lo = np.ascontiguousarray(means - hi.astype(np.float64), dtype=dtype)
         U = np.asarray(self.precisions_cholesky, dtype=np.float64)
+        if self.covariance_type in ("full", "tied"):
+            U = np.triu(U)  # the C core multiplies the zeros below the diagonal
         if self.covariance_type == "full":
             prec = np.transpose(U, (0, 2, 1))
         elif self.covariance_type == "tied":
