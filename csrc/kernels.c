@@ -98,8 +98,9 @@ static int fgmm_use_avx2(void)
 /* ---- sizes (independent of precision and instruction set) -------------------- */
 static size_t em_scratch_size(int D, int K)
 {
-    /* Xt, diff, rd (D x B); L (K x B); w, ll, tmp, zero row (B); syrk's D x D */
-    return (size_t)FGMM_BLOCK * (3 * (size_t)D + (size_t)K + 4) + (size_t)D * D;
+    /* Xt, diff, rd (D x B); L (K x B); w, ll, tmp, zero row, rc (B); syrk's D x D;
+     * compaction indices (B int32, in B REAL slots) */
+    return (size_t)FGMM_BLOCK * (3 * (size_t)D + (size_t)K + 6) + (size_t)D * D;
 }
 
 static size_t stats_size(int D, int K, int cov_type)

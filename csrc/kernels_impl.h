@@ -266,12 +266,54 @@ static void FN(normalize_block)(REAL *restrict L, int K, int npad,
 /* Sufficient statistics                                                           */
 /* ------------------------------------------------------------------------------ */
 
+/* Horizontal sum of a vector. */
+static inline REAL FN(hsum)(FN(vec) v)
+{
+    REAL s = 0;
+    for (int l = 0; l < VL; l++) s += v[l];
+    return s;
+}
+
+/* sum_p a[p] b[p] over whole strips (n a multiple of STRIP): two independent vector
+ * accumulators, so consecutive FMAs do not wait on each other's latency. */
 static inline REAL FN(dot)(const REAL *restrict a, const REAL *restrict b, int n)
 {
-    REAL acc = 0;
-#pragma omp simd reduction(+ : acc)
-    for (int p = 0; p < n; p++) acc += a[p] * b[p];
-    return acc;
+    typedef FN(vec) vec;
+    vec s0 = (vec){0}, s1 = (vec){0};
+    for (int p = 0; p < n; p += STRIP) {
+        s0 += *(const vec *)(a + p) * *(const vec *)(b + p);
+        s1 += *(const vec *)(a + p + VL) * *(const vec *)(b + p + VL);
+    }
+    return FN(hsum)(s0 + s1);
+}
+
+/* a[p] = r[p] d[p] for a whole number of strips; returns sum_p a[p]. */
+static inline REAL FN(scale_sum)(const REAL *restrict r, const REAL *restrict d,
+                                 REAL *restrict a, int n)
+{
+    typedef FN(vec) vec;
+    vec s0 = (vec){0}, s1 = (vec){0};
+    for (int p = 0; p < n; p += STRIP) {
+        const vec a0 = *(const vec *)(r + p) * *(const vec *)(d + p);
+        const vec a1 = *(const vec *)(r + p + VL) * *(const vec *)(d + p + VL);
+        *(vec *)(a + p) = a0;
+        *(vec *)(a + p + VL) = a1;
+        s0 += a0;
+        s1 += a1;
+    }
+    return FN(hsum)(s0 + s1);
+}
+
+/* sum_p r[p] over whole strips */
+static inline REAL FN(strip_sum)(const REAL *restrict r, int n)
+{
+    typedef FN(vec) vec;
+    vec s0 = (vec){0}, s1 = (vec){0};
+    for (int p = 0; p < n; p += STRIP) {
+        s0 += *(const vec *)(r + p);
+        s1 += *(const vec *)(r + p + VL);
+    }
+    return FN(hsum)(s0 + s1);
 }
 
 /* Packed upper triangle of A B^T added into s2 (double):
@@ -323,61 +365,92 @@ static void FN(scatter_upper)(const REAL *restrict A, const REAL *restrict Bm, i
 #undef TI
 #undef TJ
 
-/* For every component k (responsibilities r = L[k], already times sample weight):
- *   nk += sum_p r_p,  s1 += sum_p r_p d_p,  s2 += sum_p r_p d_p d_p^T (upper) or
- *   sum_p r_p d_p^2 (diag, spherical), d_p = x_p - mean_k.
- * A block's sums run in REAL over at most B points, then add into double. */
+/* Statistics of one component over n points (a whole number of strips):
+ *   nk += sum_p r_p,  s1 += sum_p r_p d_p,  s2 += sum_p r_p d_p d_p^T (packed upper)
+ *   or sum_p r_p d_p^2 (diag, spherical), with d = diff (D x n, row stride B).
+ * Sums run in REAL over at most B points, then add into double. */
+static void FN(stats_component)(const PARAMS *restrict pm, const REAL *restrict r,
+                                int n, REAL *restrict diff, REAL *restrict rd,
+                                const REAL *restrict zero_row, REAL *restrict gram,
+                                double *restrict nk, double *restrict s1k,
+                                double *restrict s2k)
+{
+    const int D = pm->n_features;
+    const int full = pm->cov_type == FGMM_FULL || pm->cov_type == FGMM_TIED;
+    *nk += FN(strip_sum)(r, n);
+    for (int i = 0; i < D; i++)
+        s1k[i] += FN(scale_sum)(r, diff + (ptrdiff_t)i * B, rd + (ptrdiff_t)i * B, n);
+    if (full && pm->syrk && D >= FGMM_BLAS_MIN_D) {
+        /* rd := sqrt(r) d, then C = rd^T rd by syrk (upper, column-major D x D) */
+        for (int i = 0; i < D; i++) {
+            const REAL *restrict d = diff + (ptrdiff_t)i * B;
+            REAL *restrict a = rd + (ptrdiff_t)i * B;
+            for (int p = 0; p < n; p++) a[p] = SQRT(r[p]) * d[p];
+        }
+        char uplo = 'U', trans = 'T';
+        int nn = D, kk = n, lda = B, ldc = D;
+        REAL one = 1, zero = 0;
+        pm->syrk(&uplo, &trans, &nn, &kk, &one, rd, &lda, &zero, gram, &ldc);
+        ptrdiff_t e = 0;
+        for (int i = 0; i < D; i++)
+            for (int j = i; j < D; j++, e++) s2k[e] += gram[(ptrdiff_t)j * D + i];
+    } else if (full) {
+        FN(scatter_upper)(rd, diff, D, n, zero_row, s2k);
+    } else {
+        for (int i = 0; i < D; i++)
+            s2k[i] += FN(dot)(rd + (ptrdiff_t)i * B, diff + (ptrdiff_t)i * B, n);
+    }
+}
+
+/* Sufficient statistics of a block for every component k; L[k] holds the
+ * responsibilities times the sample weights w.
+ *
+ * Points whose responsibility for k is below FGMM_NEGLIGIBLE (relative to their
+ * weight) are left out of k's sums: for any component of weight above 1e-14 that
+ * changes its statistics by less than one ulp.  Where few points matter (separated
+ * clusters: most points belong to one or two components) the others are squeezed
+ * out, so the O(D^2) scatter runs on the points that count; otherwise the whole
+ * block is summed (negligible terms included). */
 static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
-                            int npad, const REAL *restrict L, REAL *restrict diff,
-                            REAL *restrict rd, const REAL *restrict zero_row,
-                            REAL *restrict gram, double *restrict nk,
-                            double *restrict s1, double *restrict s2)
+                            int npad, const REAL *restrict L, const REAL *restrict w,
+                            REAL *restrict diff, REAL *restrict rd,
+                            const REAL *restrict zero_row, REAL *restrict gram,
+                            REAL *restrict rc, int32_t *restrict idx,
+                            double *restrict nk, double *restrict s1,
+                            double *restrict s2)
 {
     const int D = pm->n_features, K = pm->n_components;
     const int full = pm->cov_type == FGMM_FULL || pm->cov_type == FGMM_TIED;
     const ptrdiff_t S = full ? (ptrdiff_t)D * (D + 1) / 2 : D;
     for (int k = 0; k < K; k++) {
         const REAL *restrict r = L + (ptrdiff_t)k * B;
-        REAL rsum = 0;
-#pragma omp simd reduction(+ : rsum)
-        for (int p = 0; p < npad; p++) rsum += r[p];
-        if (rsum == 0) continue; /* no mass here (underflow or zero weights) */
-        nk[k] += rsum;
-        FN(center)(Xt, D, npad, pm->means_hi + (ptrdiff_t)k * D,
-                   pm->means_lo + (ptrdiff_t)k * D, diff);
-        double *restrict s1k = s1 + (ptrdiff_t)k * D;
-        double *restrict s2k = s2 + (ptrdiff_t)k * S;
-        for (int i = 0; i < D; i++) {
-            const REAL *restrict d = diff + (ptrdiff_t)i * B;
-            REAL *restrict a = rd + (ptrdiff_t)i * B;
-            REAL acc = 0;
-#pragma omp simd reduction(+ : acc)
-            for (int p = 0; p < npad; p++) {
-                a[p] = r[p] * d[p];
-                acc += a[p];
-            }
-            s1k[i] += acc;
+        const REAL *restrict hi = pm->means_hi + (ptrdiff_t)k * D;
+        const REAL *restrict lo = pm->means_lo + (ptrdiff_t)k * D;
+        int m = 0;
+        for (int p = 0; p < npad; p++) { /* branch-free compaction of the indices */
+            idx[m] = p;
+            m += r[p] > (REAL)FGMM_NEGLIGIBLE * w[p];
         }
-        if (full && pm->syrk && D >= FGMM_BLAS_MIN_D) {
-            /* rd := sqrt(r) d, then C = rd^T rd by syrk (upper, column-major D x D) */
+        if (m == 0) continue;
+        const REAL *rr = r;
+        int n = npad;
+        if (4 * m <= 3 * npad) {
+            n = FN(round_up_strip)(m);
+            for (int j = 0; j < m; j++) rc[j] = r[idx[j]];
+            for (int j = m; j < n; j++) rc[j] = 0;
             for (int i = 0; i < D; i++) {
-                const REAL *restrict d = diff + (ptrdiff_t)i * B;
-                REAL *restrict a = rd + (ptrdiff_t)i * B;
-                for (int p = 0; p < npad; p++) a[p] = SQRT(r[p]) * d[p];
+                const REAL h = hi[i], l = lo[i];
+                const REAL *restrict x = Xt + (ptrdiff_t)i * B;
+                REAL *restrict d = diff + (ptrdiff_t)i * B;
+                for (int j = 0; j < m; j++) d[j] = (x[idx[j]] - h) - l;
+                for (int j = m; j < n; j++) d[j] = 0;
             }
-            char uplo = 'U', trans = 'T';
-            int n = D, kk = npad, lda = B, ldc = D;
-            REAL one = 1, zero = 0;
-            pm->syrk(&uplo, &trans, &n, &kk, &one, rd, &lda, &zero, gram, &ldc);
-            ptrdiff_t e = 0;
-            for (int i = 0; i < D; i++)
-                for (int j = i; j < D; j++, e++) s2k[e] += gram[(ptrdiff_t)j * D + i];
-        } else if (full) {
-            FN(scatter_upper)(rd, diff, D, npad, zero_row, s2k);
+            rr = rc;
         } else {
-            for (int i = 0; i < D; i++)
-                s2k[i] += FN(dot)(rd + (ptrdiff_t)i * B, diff + (ptrdiff_t)i * B, npad);
+            FN(center)(Xt, D, npad, hi, lo, diff);
         }
+        FN(stats_component)(pm, rr, n, diff, rd, zero_row, gram, nk + k,
+                            s1 + (ptrdiff_t)k * D, s2 + (ptrdiff_t)k * S);
     }
 }
 
@@ -393,7 +466,8 @@ static int FN(fgmm_em_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_s
     const int D = params->n_features, K = params->n_components;
     REAL *Xt = scratch, *diff = Xt + (ptrdiff_t)D * B, *rd = diff + (ptrdiff_t)D * B;
     REAL *L = rd + (ptrdiff_t)D * B, *w = L + (ptrdiff_t)K * B, *ll = w + B, *tmp = ll + B;
-    REAL *zero_row = tmp + B, *gram = zero_row + B;
+    REAL *zero_row = tmp + B, *rc = zero_row + B, *gram = rc + B;
+    int32_t *idx = (int32_t *)(gram + (ptrdiff_t)D * D); /* B int32 in B REAL slots */
     double *nk = partial + 2, *s1 = nk + K, *s2 = s1 + (ptrdiff_t)K * D;
     for (int p = 0; p < B; p++) zero_row[p] = 0;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
@@ -412,7 +486,8 @@ static int FN(fgmm_em_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_s
         }
         partial[0] += block_ll;
         partial[1] += block_w;
-        FN(stats_block)(params, Xt, npad, L, diff, rd, zero_row, gram, nk, s1, s2);
+        FN(stats_block)(params, Xt, npad, L, w, diff, rd, zero_row, gram, rc, idx, nk,
+                        s1, s2);
     }
     return FGMM_OK;
 }
