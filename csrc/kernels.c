@@ -22,6 +22,7 @@
 #define EXP_CUTOFF (-700.0)
 #define EXP_NCOEF 14
 #define SQRT sqrt
+#define LOG_NTERMS 11
 #include "kernels_impl.h"
 #undef REAL
 #undef SUF
@@ -30,6 +31,7 @@
 #undef EXP_CUTOFF
 #undef EXP_NCOEF
 #undef SQRT
+#undef LOG_NTERMS
 
 #define REAL float
 #define SUF _f
@@ -38,6 +40,7 @@
 #define EXP_CUTOFF (-80.0f)
 #define EXP_NCOEF 8
 #define SQRT sqrtf
+#define LOG_NTERMS 5
 #include "kernels_impl.h"
 #undef REAL
 #undef SUF
@@ -46,6 +49,7 @@
 #undef EXP_CUTOFF
 #undef EXP_NCOEF
 #undef SQRT
+#undef LOG_NTERMS
 #undef ISA
 
 #ifdef FGMM_X86_DISPATCH
@@ -59,6 +63,7 @@
 #define EXP_CUTOFF (-700.0)
 #define EXP_NCOEF 14
 #define SQRT sqrt
+#define LOG_NTERMS 11
 #include "kernels_impl.h"
 #undef REAL
 #undef SUF
@@ -67,6 +72,7 @@
 #undef EXP_CUTOFF
 #undef EXP_NCOEF
 #undef SQRT
+#undef LOG_NTERMS
 
 #define REAL float
 #define SUF _f
@@ -75,6 +81,7 @@
 #define EXP_CUTOFF (-80.0f)
 #define EXP_NCOEF 8
 #define SQRT sqrtf
+#define LOG_NTERMS 5
 #include "kernels_impl.h"
 #undef REAL
 #undef SUF
@@ -83,6 +90,7 @@
 #undef EXP_CUTOFF
 #undef EXP_NCOEF
 #undef SQRT
+#undef LOG_NTERMS
 #undef ISA
 #pragma GCC pop_options
 

@@ -10,6 +10,7 @@
  *   EXP_CUTOFF  below this exp() returns 0 (keeps 2^n normal, see fexp)
  *   EXP_NCOEF   Taylor coefficients used by fexp
  *   SQRT        sqrt or sqrtf
+ *   LOG_NTERMS  atanh series terms used by flog
  *
  * Memory layout: a block of at most FGMM_BLOCK rows is transposed into Xt (D x B,
  * "features x points") so that every inner loop walks points contiguously.  Loops
@@ -70,6 +71,40 @@ static inline REAL FN(fexp)(REAL x)
     pb += tb << MANT_BITS; /* the shifter's own bits shift out; n << MANT_BITS remains */
     memcpy(&p, &pb, sizeof p);
     return x < (REAL)EXP_CUTOFF ? (REAL)0 : p;
+}
+
+/* log for finite x >= 1 (the log-sum-exp's sum, whose largest term is 1),
+ * vectorisable: x = 2^e m with m in [sqrt(1/2), sqrt(2)), e read from the exponent
+ * bits; log m = 2 atanh(z) = 2 (z + z^3/3 + z^5/5 + ...), z = (m - 1)/(m + 1),
+ * |z| <= 0.1716, summed to LOG_NTERMS odd terms (error ~1 ulp). */
+static inline REAL FN(flog)(REAL x)
+{
+    UINT xb;
+    memcpy(&xb, &x, sizeof xb);
+    const int ebits = (int)(8 * sizeof(REAL)) - 1 - MANT_BITS;
+    const UINT mant_mask = ((UINT)1 << MANT_BITS) - 1;
+    const UINT bias = ((UINT)1 << (ebits - 1)) - 1;
+    /* m in [1, 2): exponent bits replaced by the bias */
+    UINT mb = (xb & mant_mask) | (bias << MANT_BITS);
+    REAL m;
+    memcpy(&m, &mb, sizeof m);
+    /* exponent field -> REAL without an int conversion (none is vectorised on AVX2):
+     * OR it into the mantissa of 2^MANT_BITS and subtract 2^MANT_BITS */
+    const REAL two_mant = (REAL)(double)((UINT)1 << MANT_BITS);
+    UINT tb;
+    memcpy(&tb, &two_mant, sizeof tb);
+    tb |= (xb >> MANT_BITS) & (((UINT)1 << ebits) - 1);
+    REAL e;
+    memcpy(&e, &tb, sizeof e);
+    e = e - two_mant - (REAL)bias;
+    const REAL big = m > (REAL)1.4142135623730951;
+    m = big ? m * (REAL)0.5 : m;
+    e += big;
+    const REAL z = (m - 1) / (m + 1), z2 = z * z;
+    REAL p = (REAL)1 / (2 * LOG_NTERMS - 1);
+#pragma GCC unroll 16
+    for (int t = LOG_NTERMS - 2; t >= 0; t--) p = p * z2 + (REAL)1 / (2 * t + 1);
+    return e * (REAL)0.69314718055994530942 + 2 * z * p;
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -151,7 +186,12 @@ static inline void FN(maha_full)(const REAL *restrict diff, int D, int npad,
     for (int p0 = 0; p0 < npad; p0 += 2 * VL) {
         vec m0 = (vec){0}, m1 = (vec){0};
         for (int j0 = 0; j0 < D4; j0 += 4) FN(maha_cols)(diff, D, p0, Ut, j0, 4, &m0, &m1);
-        if (D4 < D) FN(maha_cols)(diff, D, p0, Ut, D4, D - D4, &m0, &m1);
+        switch (D - D4) { /* constant widths: the accumulators stay in registers */
+        case 1: FN(maha_cols)(diff, D, p0, Ut, D4, 1, &m0, &m1); break;
+        case 2: FN(maha_cols)(diff, D, p0, Ut, D4, 2, &m0, &m1); break;
+        case 3: FN(maha_cols)(diff, D, p0, Ut, D4, 3, &m0, &m1); break;
+        default: break;
+        }
         *(vec *)(maha + p0) = m0;
         *(vec *)(maha + p0 + VL) = m1;
     }
@@ -253,7 +293,7 @@ static void FN(normalize_block)(REAL *restrict L, int K, int npad,
     }
     for (int p = 0; p < npad; p++) {
         const REAL s = sum[p];
-        ll[p] = ll[p] + (REAL)log((double)s); /* one log per point, not per component */
+        ll[p] = s > 0 ? ll[p] + FN(flog)(s) : -(REAL)INFINITY; /* s >= 1 or 0 */
         sum[p] = s > 0 ? w[p] / s : (REAL)0;
     }
     for (int k = 0; k < K; k++) {
@@ -410,7 +450,9 @@ static void FN(stats_component)(const PARAMS *restrict pm, const REAL *restrict 
  * changes its statistics by less than one ulp.  Where few points matter (separated
  * clusters: most points belong to one or two components) the others are squeezed
  * out, so the O(D^2) scatter runs on the points that count; otherwise the whole
- * block is summed (negligible terms included). */
+ * block is summed (negligible terms included).  Below FGMM_COMPACT_MIN_D features
+ * the sums are cheaper than the compaction: blocks are always summed whole. */
+#define FGMM_COMPACT_MIN_D 6
 static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
                             int npad, const REAL *restrict L, const REAL *restrict w,
                             REAL *restrict diff, REAL *restrict rd,
@@ -426,12 +468,15 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
         const REAL *restrict r = L + (ptrdiff_t)k * B;
         const REAL *restrict hi = pm->means_hi + (ptrdiff_t)k * D;
         const REAL *restrict lo = pm->means_lo + (ptrdiff_t)k * D;
-        int m = 0;
-        for (int p = 0; p < npad; p++) { /* branch-free compaction of the indices */
-            idx[m] = p;
-            m += r[p] > (REAL)FGMM_NEGLIGIBLE * w[p];
+        int m = npad;
+        if (D >= FGMM_COMPACT_MIN_D) {
+            m = 0;
+            for (int p = 0; p < npad; p++) { /* branch-free compaction of the indices */
+                idx[m] = p;
+                m += r[p] > (REAL)FGMM_NEGLIGIBLE * w[p];
+            }
+            if (m == 0) continue;
         }
-        if (m == 0) continue;
         const REAL *rr = r;
         int n = npad;
         if (4 * m <= 3 * npad) {
