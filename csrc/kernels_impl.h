@@ -214,18 +214,27 @@ static void FN(maha_blas)(const PARAMS *restrict pm, REAL *restrict diff, int D,
     }
 }
 
-/* maha[p] = sum_i (diff[i][p] * prec_sqrt[i])^2 */
-static inline void FN(maha_diag)(const REAL *restrict diff, int D, int npad,
-                                 const REAL *restrict ps, REAL *restrict maha)
+/* Diagonal precision: maha[p] = sum_i ((x[i][p] - mean_i) s_i)^2 straight from Xt
+ * (centring fused in, accumulators in registers, no diff written); spherical passes
+ * the same s for every feature (s_stride 0). */
+static inline void FN(maha_diag)(const REAL *restrict Xt, int D, int npad,
+                                 const REAL *restrict hi, const REAL *restrict lo,
+                                 const REAL *restrict ps, int s_stride,
+                                 REAL *restrict maha)
 {
-    for (int p = 0; p < npad; p++) maha[p] = 0;
-    for (int i = 0; i < D; i++) {
-        const REAL s = ps[i];
-        const REAL *restrict d = diff + (ptrdiff_t)i * B;
-        for (int p = 0; p < npad; p++) {
-            const REAL y = d[p] * s;
-            maha[p] += y * y;
+    typedef FN(vec) vec;
+    for (int p0 = 0; p0 < npad; p0 += 2 * VL) {
+        vec m0 = (vec){0}, m1 = (vec){0};
+        for (int i = 0; i < D; i++) {
+            const REAL h = hi[i], l = lo[i], sc = ps[i * s_stride];
+            const REAL *restrict x = Xt + (ptrdiff_t)i * B + p0;
+            const vec t0 = ((*(const vec *)x - h) - l) * sc;
+            const vec t1 = ((*(const vec *)(x + VL) - h) - l) * sc;
+            m0 += t0 * t0;
+            m1 += t1 * t1;
         }
+        *(vec *)(maha + p0) = m0;
+        *(vec *)(maha + p0 + VL) = m1;
     }
 }
 
@@ -237,12 +246,13 @@ static void FN(weighted_logprob_block)(const PARAMS *restrict pm,
     const int D = pm->n_features, K = pm->n_components;
     for (int k = 0; k < K; k++) {
         REAL *restrict Lk = L + (ptrdiff_t)k * B;
-        FN(center)(Xt, D, npad, pm->means_hi + (ptrdiff_t)k * D,
-                   pm->means_lo + (ptrdiff_t)k * D, diff);
+        const REAL *hi = pm->means_hi + (ptrdiff_t)k * D;
+        const REAL *lo = pm->means_lo + (ptrdiff_t)k * D;
         switch (pm->cov_type) {
         case FGMM_FULL:
         case FGMM_TIED: {
             const REAL *Uk = pm->prec + (pm->cov_type == FGMM_FULL ? (ptrdiff_t)k * D * D : 0);
+            FN(center)(Xt, D, npad, hi, lo, diff);
             if (pm->trmm && D >= FGMM_BLAS_MIN_D)
                 FN(maha_blas)(pm, diff, D, npad, Uk, Lk);
             else
@@ -250,17 +260,10 @@ static void FN(weighted_logprob_block)(const PARAMS *restrict pm,
             break;
         }
         case FGMM_DIAG:
-            FN(maha_diag)(diff, D, npad, pm->prec + (ptrdiff_t)k * D, Lk);
+            FN(maha_diag)(Xt, D, npad, hi, lo, pm->prec + (ptrdiff_t)k * D, 1, Lk);
             break;
-        default: { /* spherical: maha = prec * |diff|^2 */
-            const REAL s = pm->prec[k];
-            for (int p = 0; p < npad; p++) Lk[p] = 0;
-            for (int i = 0; i < D; i++) {
-                const REAL *restrict d = diff + (ptrdiff_t)i * B;
-                for (int p = 0; p < npad; p++) Lk[p] += d[p] * d[p];
-            }
-            for (int p = 0; p < npad; p++) Lk[p] *= s * s;
-        }
+        default: /* spherical */
+            FN(maha_diag)(Xt, D, npad, hi, lo, pm->prec + k, 0, Lk);
         }
         const REAL c = pm->log_norm[k];
         for (int p = 0; p < npad; p++) Lk[p] = c - (REAL)0.5 * Lk[p];
