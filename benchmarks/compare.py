@@ -156,7 +156,7 @@ def worker(lib, case, n_iter, dtype):
                 x_mb=X.nbytes / 1e6)
 
 
-def run_isolated(lib, case, n_iter, dtype, timeout=900):
+def run_isolated(lib, case, n_iter, dtype, timeout=600):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib,
            json.dumps(case), str(n_iter), dtype]
     try:
@@ -164,7 +164,8 @@ def run_isolated(lib, case, n_iter, dtype, timeout=900):
     except subprocess.TimeoutExpired:
         return dict(lib=lib, **case, dtype=dtype, error=f"timed out after {timeout} s")
     if out.returncode != 0:
-        return dict(lib=lib, **case, dtype=dtype, error=out.stderr.strip()[-300:])
+        err = out.stderr.strip()[-300:] or f"exit status {out.returncode} (killed?)"
+        return dict(lib=lib, **case, dtype=dtype, error=err)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -190,14 +191,21 @@ def compare(cases, n_iter, dtypes, libs):
                 r = run_isolated(lib, case, n_iter, dtype)
                 rows.append(r)
                 print("  ", json.dumps(r), file=sys.stderr, flush=True)
+    report(rows)
+    return rows
+
+
+def report(rows):
+    """Markdown table of a comparison run."""
     print(f"\nMachine: {machine()}\n")
     print("| N | D | K | cov | dtype | library | s / iter | vs scikit-learn | "
           "extra peak MB | mean log-lik |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "error" in r:
+            reason = (r["error"].strip().splitlines() or ["killed"])[-1][:60]
             print(f"| {r['n']:,} | {r['d']} | {r['k']} | {r['cov']} | {r['dtype']} | "
-                  f"{r['lib']} | failed: {r['error'].splitlines()[-1][:60]} | | | |")
+                  f"{r['lib']} | failed: {reason} | | | |")
             continue
         ref = next((x for x in rows if x["lib"] == "scikit-learn" and "error" not in x
                     and all(x[c] == r[c] for c in ("n", "d", "k", "cov", "dtype"))), None)
@@ -205,7 +213,6 @@ def compare(cases, n_iter, dtypes, libs):
         print(f"| {r['n']:,} | {r['d']} | {r['k']} | {r['cov']} | {r['dtype']} | "
               f"{r['lib']} | {r['s_per_iter']:.4f} | {ratio} | "
               f"{r['extra_peak_mb']:.0f} | {r['mean_loglik']:.6f} |")
-    return rows
 
 
 def growth(n_iter, smoke):
@@ -383,6 +390,8 @@ def main():
     ap.add_argument("--libs", default=None, help="comma list (default: all installed)")
     ap.add_argument("--case", action="append", metavar="N,D,K,COV",
                     help="compare on this case instead of the target cases (repeatable)")
+    ap.add_argument("--report", metavar="LOG",
+                    help="re-render a comparison from its stderr log (JSON lines)")
     ap.add_argument("--end-to-end", action="store_true",
                     help="default fit (k-means init, tol=1e-3) vs scikit-learn's")
     args = ap.parse_args()
@@ -391,6 +400,14 @@ def main():
         print(json.dumps(worker(lib, json.loads(case), int(n_iter), dtype)))
         return
     os.makedirs(RESULTS, exist_ok=True)
+    if args.report:
+        with open(args.report) as f:
+            rows = [json.loads(l) for l in f if l.strip().startswith("{")]
+        report(rows)
+        with open(os.path.join(RESULTS, "compare.json"), "w") as f:
+            json.dump(dict(machine=machine(), rows=rows), f, indent=1)
+        print(f"\nplot: {plot('compare', rows)}")
+        return
     n_iter = 3 if args.smoke else args.n_iter
     kinds = [k for k in ("growth", "threads", "roofline", "end_to_end")
              if getattr(args, k)]
