@@ -28,7 +28,7 @@ DATA = {
     "breast_cancer": (datasets.load_breast_cancer().data, 2),
     "diabetes": (datasets.load_diabetes().data * 10, 3),
     "blobs D=5": (make_blobs(3000, 5, 4, seed=1), 4),
-    "blobs D=40": (make_blobs(3000, 40, 3, seed=2), 3),
+    "blobs D=64": (make_blobs(3000, 64, 3, seed=2), 3),
 }
 
 

@@ -34,7 +34,7 @@ enum fgmm_cov_type {
 };
 
 /* Below this many features the register-tiled C loops beat a BLAS call per block. */
-#define FGMM_BLAS_MIN_D 32
+#define FGMM_BLAS_MIN_D 64
 
 /* A responsibility below this (relative to the point's weight) is left out of the
  * statistics (see stats_block): < 1 ulp for any component of weight > 1e-14. */

@@ -20,7 +20,7 @@ def _datasets():
         "diabetes": (datasets.load_diabetes().data * 10, 3),
         "blobs": (make_blobs(3000, 5, 4, seed=1), 4),
         # n_features >= FGMM_BLAS_MIN_D: full/tied products run through BLAS-3
-        "blobs_d40": (make_blobs(3000, 40, 3, seed=2), 3),
+        "blobs_d64": (make_blobs(3000, 64, 3, seed=2), 3),
     }
 
 
