@@ -90,9 +90,52 @@ def fit_gmmx(X, init, case, n_iter, n_threads=None):
     return float(result.log_likelihood)   # mean log-likelihood per sample
 
 
+def fit_pomegranate(X, init, case, n_iter, n_threads=None):
+    import torch
+    from pomegranate.distributions import Normal
+    from pomegranate.gmm import GeneralMixtureModel
+    dt = torch.float64 if X.dtype == np.float64 else torch.float32
+    cov = case["cov"]
+    if cov not in ("full", "diag"):
+        raise NotImplementedError("pomegranate: full and diag only")
+    prec = init["precisions_init"]
+    covs = np.linalg.inv(prec) if cov == "full" else 1.0 / prec
+    dists = [Normal(means=torch.tensor(m, dtype=dt), covs=torch.tensor(c, dtype=dt),
+                    covariance_type=cov) for m, c in zip(init["means_init"], covs)]
+    model = GeneralMixtureModel(dists, priors=torch.tensor(init["weights_init"], dtype=dt),
+                                max_iter=n_iter, tol=-np.inf)
+    Xt = torch.from_numpy(X)
+    model.fit(Xt)
+    with torch.no_grad():
+        return float(model.log_probability(Xt).mean())
+
+
+def fit_torchgmm(X, init, case, n_iter, n_threads=None):
+    import logging
+    import torch
+    from torchgmm.bayes import GaussianMixture
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    if case["cov"] not in ("full", "diag", "spherical"):
+        raise NotImplementedError("torchgmm: full, diag, spherical")
+    dt = torch.float64 if X.dtype == np.float64 else torch.float32
+    # torchgmm accepts initial means only (its covariances start from the data)
+    g = GaussianMixture(case["k"], covariance_type=case["cov"],
+                        init_means=torch.tensor(init["means_init"], dtype=dt),
+                        convergence_tolerance=0.0,
+                        trainer_params=dict(max_epochs=n_iter, enable_progress_bar=False,
+                                            enable_model_summary=False, logger=False,
+                                            enable_checkpointing=False))
+    Xt = torch.from_numpy(X)
+    g.fit(Xt)
+    return float(-g.score(Xt)) if hasattr(g, "score") else float("nan")
+
+
 JIT_COMPILED = {"gmmx"}
-ADAPTERS = {"fastgmm": fit_fastgmm, "scikit-learn": fit_sklearn, "gmmx": fit_gmmx}
-IMPORTS = {"fastgmm": "fastgmm", "scikit-learn": "sklearn", "gmmx": "gmmx"}
+ADAPTERS = {"fastgmm": fit_fastgmm, "scikit-learn": fit_sklearn, "gmmx": fit_gmmx,
+            "pomegranate": fit_pomegranate, "torchgmm": fit_torchgmm}
+IMPORTS = {"fastgmm": "fastgmm", "scikit-learn": "sklearn", "gmmx": "gmmx",
+           "pomegranate": "pomegranate", "torchgmm": "torchgmm"}
 
 
 def available_libraries():
