@@ -65,6 +65,7 @@ if not HAVE_OPENMP:
 OMP_FLAGS = ["-fopenmp"] if HAVE_OPENMP else []
 
 CSRC = ["csrc/kernels.c"]
+CSRC_HEADERS = ["csrc/fastgmm.h", "csrc/kernels_impl.h", "csrc/instantiate.h"]
 
 
 def ext(name, with_core=False):
@@ -75,6 +76,7 @@ def ext(name, with_core=False):
         extra_compile_args=BASE_FLAGS + OMP_FLAGS,
         extra_link_args=OMP_FLAGS,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        depends=CSRC_HEADERS if with_core else [],
     )
 
 

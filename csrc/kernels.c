@@ -15,82 +15,14 @@
 
 /* ---- instantiation: one per (precision, instruction set) ---------------------- */
 #define ISA _base
-#define REAL double
-#define SUF _d
-#define UINT uint64_t
-#define MANT_BITS 52
-#define EXP_CUTOFF (-700.0)
-#define EXP_NCOEF 14
-#define SQRT sqrt
-#define LOG_NTERMS 11
-#include "kernels_impl.h"
-#undef REAL
-#undef SUF
-#undef UINT
-#undef MANT_BITS
-#undef EXP_CUTOFF
-#undef EXP_NCOEF
-#undef SQRT
-#undef LOG_NTERMS
-
-#define REAL float
-#define SUF _f
-#define UINT uint32_t
-#define MANT_BITS 23
-#define EXP_CUTOFF (-80.0f)
-#define EXP_NCOEF 8
-#define SQRT sqrtf
-#define LOG_NTERMS 5
-#include "kernels_impl.h"
-#undef REAL
-#undef SUF
-#undef UINT
-#undef MANT_BITS
-#undef EXP_CUTOFF
-#undef EXP_NCOEF
-#undef SQRT
-#undef LOG_NTERMS
+#include "instantiate.h"
 #undef ISA
 
 #ifdef FGMM_X86_DISPATCH
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #define ISA _avx2
-#define REAL double
-#define SUF _d
-#define UINT uint64_t
-#define MANT_BITS 52
-#define EXP_CUTOFF (-700.0)
-#define EXP_NCOEF 14
-#define SQRT sqrt
-#define LOG_NTERMS 11
-#include "kernels_impl.h"
-#undef REAL
-#undef SUF
-#undef UINT
-#undef MANT_BITS
-#undef EXP_CUTOFF
-#undef EXP_NCOEF
-#undef SQRT
-#undef LOG_NTERMS
-
-#define REAL float
-#define SUF _f
-#define UINT uint32_t
-#define MANT_BITS 23
-#define EXP_CUTOFF (-80.0f)
-#define EXP_NCOEF 8
-#define SQRT sqrtf
-#define LOG_NTERMS 5
-#include "kernels_impl.h"
-#undef REAL
-#undef SUF
-#undef UINT
-#undef MANT_BITS
-#undef EXP_CUTOFF
-#undef EXP_NCOEF
-#undef SQRT
-#undef LOG_NTERMS
+#include "instantiate.h"
 #undef ISA
 #pragma GCC pop_options
 

@@ -7,32 +7,7 @@
 #include <stdio.h>
 #include "fastgmm.h"
 #define ISA _t
-#define REAL double
-#define SUF _d
-#define UINT uint64_t
-#define MANT_BITS 52
-#define EXP_CUTOFF (-700.0)
-#define EXP_NCOEF 14
-#define SQRT sqrt
-#define LOG_NTERMS 11
-#include "kernels_impl.h"
-#undef REAL
-#undef SUF
-#undef UINT
-#undef MANT_BITS
-#undef EXP_CUTOFF
-#undef EXP_NCOEF
-#undef SQRT
-#undef LOG_NTERMS
-#define REAL float
-#define SUF _f
-#define UINT uint32_t
-#define MANT_BITS 23
-#define EXP_CUTOFF (-80.0f)
-#define EXP_NCOEF 8
-#define SQRT sqrtf
-#define LOG_NTERMS 5
-#include "kernels_impl.h"
+#include "instantiate.h"
 int main(void){
   double md=0, mf=0, me=0, mef=0;
  for (double x=1; x<1000; x*=1.0001) { double e=fabs(flog_d_t(x)-log(x))/log(x+1e-300); if (x>1 && e>md) md=e; float xf=(float)x; double ef=fabs(flog_f_t(xf)-log((double)xf))/fabs(log((double)xf)+1e-30); if (x>1.01&&ef>mf) mf=ef;}

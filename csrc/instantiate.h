@@ -1,0 +1,40 @@
+/*
+ * Instantiates kernels_impl.h for double (suffix _d) and float (suffix _f) with the
+ * instruction-set suffix ISA defined by the includer.  Included once per ISA by
+ * kernels.c (and by tests/c/check_math.c to test the math helpers directly).
+ */
+#define REAL double
+#define SUF _d
+#define UINT uint64_t
+#define MANT_BITS 52
+#define EXP_CUTOFF (-700.0)
+#define EXP_NCOEF 14
+#define SQRT sqrt
+#define LOG_NTERMS 11
+#include "kernels_impl.h"
+#undef REAL
+#undef SUF
+#undef UINT
+#undef MANT_BITS
+#undef EXP_CUTOFF
+#undef EXP_NCOEF
+#undef SQRT
+#undef LOG_NTERMS
+
+#define REAL float
+#define SUF _f
+#define UINT uint32_t
+#define MANT_BITS 23
+#define EXP_CUTOFF (-80.0f)
+#define EXP_NCOEF 8
+#define SQRT sqrtf
+#define LOG_NTERMS 5
+#include "kernels_impl.h"
+#undef REAL
+#undef SUF
+#undef UINT
+#undef MANT_BITS
+#undef EXP_CUTOFF
+#undef EXP_NCOEF
+#undef SQRT
+#undef LOG_NTERMS
