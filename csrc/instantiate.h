@@ -2,6 +2,7 @@
  * Instantiates kernels_impl.h for double (suffix _d) and float (suffix _f) with the
  * instruction-set suffix ISA defined by the includer.  Included once per ISA by
  * kernels.c (and by tests/c/check_math.c to test the math helpers directly).
+ * kernels_impl.h undefines its parameters when done.
  */
 #define REAL double
 #define SUF _d
@@ -12,14 +13,6 @@
 #define SQRT sqrt
 #define LOG_NTERMS 11
 #include "kernels_impl.h"
-#undef REAL
-#undef SUF
-#undef UINT
-#undef MANT_BITS
-#undef EXP_CUTOFF
-#undef EXP_NCOEF
-#undef SQRT
-#undef LOG_NTERMS
 
 #define REAL float
 #define SUF _f
@@ -30,11 +23,3 @@
 #define SQRT sqrtf
 #define LOG_NTERMS 5
 #include "kernels_impl.h"
-#undef REAL
-#undef SUF
-#undef UINT
-#undef MANT_BITS
-#undef EXP_CUTOFF
-#undef EXP_NCOEF
-#undef SQRT
-#undef LOG_NTERMS

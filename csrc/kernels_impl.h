@@ -660,3 +660,13 @@ static double FN(fgmm_nearest_update)(const REAL *X, ptrdiff_t row_stride,
 #undef CAT3
 #undef CAT
 #undef CAT2
+
+/* the includer's parameters are consumed */
+#undef REAL
+#undef SUF
+#undef UINT
+#undef MANT_BITS
+#undef EXP_CUTOFF
+#undef EXP_NCOEF
+#undef SQRT
+#undef LOG_NTERMS
