@@ -75,11 +75,6 @@ class GMMParameters:
         return (hi, lo, np.ascontiguousarray(prec, dtype=dtype).ravel(),
                 np.ascontiguousarray(log_norm, dtype=dtype))
 
-    def shift(self, dtype):
-        """The point the kernels centre component k on: hi + lo, in float64."""
-        hi, lo = self.pack(dtype)[:2]
-        return hi.astype(np.float64) + lo.astype(np.float64)
-
 
 @dataclass
 class SufficientStatistics:
