@@ -65,10 +65,12 @@ if not HAVE_OPENMP:
 OMP_FLAGS = ["-fopenmp"] if HAVE_OPENMP else []
 
 CSRC = ["csrc/kernels.c"]
-CSRC_HEADERS = ["csrc/fastgmm.h", "csrc/kernels_impl.h", "csrc/instantiate.h"]
+CSRC_HEADERS = ["csrc/fastgmm.h", "csrc/layout.h", "csrc/kernels_impl.h",
+                "csrc/instantiate.h"]
 
 
 def ext(name, with_core=False):
+    """One extension per .pyx; only _core compiles and links the C core."""
     return Extension(
         f"fastgmm.{name}",
         sources=[f"fastgmm/{name}.pyx"] + (CSRC if with_core else []),
@@ -83,8 +85,7 @@ def ext(name, with_core=False):
 extensions = [
     ext("_openmp"),
     ext("_parallel"),
-    ext("_em", with_core=True),
-    ext("_kmeans", with_core=True),
+    ext("_core", with_core=True),
 ]
 
 setup(

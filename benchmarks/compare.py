@@ -300,7 +300,7 @@ def _params(X, init, cov):
     from fastgmm import GaussianMixture
     g = GaussianMixture(init["means_init"].shape[0], covariance_type=cov, max_iter=0,
                         **init).fit(X[:1000])
-    return g._params()
+    return g._kernel_params()
 
 
 def threads(smoke):

@@ -1,7 +1,7 @@
 /*
  * fastgmm C core: per-block kernels for Gaussian-mixture EM and k-means.
  *
- * Every function works on a contiguous range of rows [row_begin, row_end) of a
+ * Every kernel works on a contiguous range of rows [row_begin, row_end) of a
  * strided matrix X (n_rows x n_features, strides in elements, so C and Fortran
  * order are read in place).  Rows are processed in blocks of FGMM_BLOCK: a block is
  * first transposed into per-thread scratch (features x points), so every inner loop
@@ -10,8 +10,15 @@
  * No function allocates, touches globals or calls Python: they are reentrant and
  * are called from inside OpenMP regions with one scratch buffer per thread.
  * Each operation has one implementation (kernels_impl.h), instantiated for float
- * (suffix _f) and double (suffix _d).  Sufficient statistics, log-likelihood sums and
- * k-means sums are always accumulated in double.
+ * and double and for each instruction set (kernels.c); callers reach it through a
+ * table of kernels chosen once per pass by fgmm_kernels_for(dtype), so every
+ * signature is written once here and once in the implementation.  Sufficient
+ * statistics, log-likelihood sums and k-means sums are always accumulated in double.
+ *
+ * Kernels trust the Python layer's validation but still check what a wrong call
+ * could turn into an out-of-bounds access (sizes, the covariance code) and return
+ * FGMM_EINVAL instead of touching memory; the Python layer turns codes into
+ * exceptions.
  */
 #ifndef FASTGMM_H
 #define FASTGMM_H
@@ -33,6 +40,16 @@ enum fgmm_cov_type {
     FGMM_SPHERICAL = 3  /* one precision square root per component                     */
 };
 
+/* Working precision of X and of the packed parameters. */
+enum fgmm_dtype { FGMM_FLOAT64 = 0, FGMM_FLOAT32 = 1 };
+
+/* Status codes: kernels never abort; the Python layer turns codes into exceptions. */
+enum fgmm_status {
+    FGMM_OK = 0,
+    FGMM_EINVAL = 1,  /* sizes or covariance code out of range, a required NULL pointer */
+    FGMM_ENOMEM = 2   /* (set by the callers) per-thread scratch could not be allocated */
+};
+
 /* Below this many features the register-tiled C loops beat a BLAS call per block. */
 #define FGMM_BLAS_MIN_D 64
 
@@ -40,100 +57,115 @@ enum fgmm_cov_type {
  * statistics (see stats_block): < 1 ulp for any component of weight > 1e-14. */
 #define FGMM_NEGLIGIBLE 1e-30
 
-/* Status codes: kernels never abort; the Python layer turns codes into exceptions. */
-#define FGMM_OK 0
+/* BLAS level-3 routines, Fortran interface (scipy.linalg.cython_blas provides them),
+ * as untyped pointers: the float or double routine matching the parameters' dtype. */
+typedef void (*fgmm_blas_fn)(void);
 
 /*
- * Component parameters in the working precision of X.
+ * Component parameters in the working precision of X (all arrays of that dtype).
  *   means_hi, means_lo : K x D.  mean = hi + lo, hi the nearest working-precision
  *       value; x - hi is exact for x near the mean (Sterbenz), so float32 data far
  *       from the origin keeps its full relative precision around each component.
- *   prec : full/tied: K x D x D, row-major, TRANSPOSED upper factor: prec[k][j][i] =
- *       U_k[i][j] for i <= j (the lower part is never read), precision = U U^T;
+ *   prec : full: K x D x D, tied: D x D, row-major, TRANSPOSED upper factor:
+ *       prec[k][j][i] = U_k[i][j] for i <= j (zero below), precision = U U^T;
  *       diag: K x D (sqrt of precisions); spherical: K.
  *   log_norm : K, log(weight_k) + log det U_k - D/2 log(2 pi); -inf for weight 0.
  */
-#define FGMM_DECLARE(REAL, SUF)                                                        \
-/* BLAS level-3 routines, Fortran interface (scipy.linalg.cython_blas provides them). */ \
-typedef void (*fgmm_trmm##SUF##_t)(char *side, char *uplo, char *transa, char *diag,   \
-                                   int *m, int *n, REAL *alpha, REAL *a, int *lda,     \
-                                   REAL *b, int *ldb);                                 \
-typedef void (*fgmm_syrk##SUF##_t)(char *uplo, char *trans, int *n, int *k,            \
-                                   REAL *alpha, REAL *a, int *lda, REAL *beta,         \
-                                   REAL *c, int *ldc);                                 \
-typedef struct {                                                                       \
-    int n_features;                                                                    \
-    int n_components;                                                                  \
-    int cov_type;                                                                      \
-    const REAL *means_hi;                                                              \
-    const REAL *means_lo;                                                              \
-    const REAL *prec;                                                                  \
-    const REAL *log_norm;                                                              \
-    /* Optional (NULL: C loops).  For full/tied with n_features >= FGMM_BLAS_MIN_D     \
-     * the per-block products run as trmm (log-density) and syrk (scatter); the       \
-     * caller must keep BLAS single-threaded inside the OpenMP region. */             \
-    fgmm_trmm##SUF##_t trmm;                                                           \
-    fgmm_syrk##SUF##_t syrk;                                                           \
-} fgmm_params##SUF;                                                                    \
-                                                                                       \
-/* Elements of scratch (of type REAL) one thread needs for the EM and score kernels. */ \
-size_t fgmm_em_scratch_size##SUF(int n_features, int n_components);                    \
-                                                                                       \
-/* Length in doubles of one statistics partial:                                        \
- *   [loglik_sum, weight_sum, nk (K), s1 (K x D), s2 (K x S)]                           \
- * with S = D(D+1)/2 (full, tied: upper triangle, rows packed) or D (diag, sph.).      \
- * s1, s2 are moments of the weighted responsibilities around means_hi + means_lo.     \
- */                                                                                    \
-size_t fgmm_stats_size##SUF(int n_features, int n_components, int cov_type);           \
-                                                                                       \
-/* Fused E-step + sufficient statistics over rows [row_begin, row_end).                 \
- * IN X, sample_weight (NULL: all ones), params; TMP scratch; INOUT partial (adds).     \
- * Returns FGMM_OK. */                                                                 \
-int fgmm_em_rows##SUF(const fgmm_params##SUF *params,                                  \
-                      const REAL *X, ptrdiff_t row_stride, ptrdiff_t col_stride,       \
-                      const double *sample_weight,                                     \
-                      ptrdiff_t row_begin, ptrdiff_t row_end,                          \
-                      REAL *scratch, double *partial);                                 \
-                                                                                       \
-/* Scoring over rows [row_begin, row_end); every output is optional (NULL) and is       \
- * indexed by global row:                                                              \
- *   OUT weighted_logprob (N x K): log w_k + log N(x | k)                               \
- *   OUT resp (N x K): posterior probabilities                                          \
- *   OUT loglik (N): log sum_k w_k N(x | k)                                             \
- *   OUT label (N): argmax_k of the weighted log-probability                            \
- */                                                                                    \
-void fgmm_score_rows##SUF(const fgmm_params##SUF *params,                              \
-                          const REAL *X, ptrdiff_t row_stride, ptrdiff_t col_stride,   \
-                          ptrdiff_t row_begin, ptrdiff_t row_end, REAL *scratch,       \
-                          double *weighted_logprob, double *resp, double *loglik,      \
-                          int64_t *label);                                             \
-                                                                                       \
-/* Elements of scratch (REAL) for the k-means kernel. */                               \
-size_t fgmm_kmeans_scratch_size##SUF(int n_features, int n_clusters);                  \
-                                                                                       \
-/* One Lloyd assignment step over rows [row_begin, row_end).                            \
- * IN centers (K x D, working precision), sample_weight (NULL: ones);                  \
- * OUT label (N, global rows), min_dist (N, optional);                                  \
- * INOUT partial (doubles): [inertia, counts (K), sums (K x D)], weighted.             \
- */                                                                                    \
-void fgmm_kmeans_rows##SUF(const REAL *X, ptrdiff_t row_stride, ptrdiff_t col_stride,  \
-                           int n_features, int n_clusters, const REAL *centers,        \
-                           const double *sample_weight,                                \
-                           ptrdiff_t row_begin, ptrdiff_t row_end, REAL *scratch,      \
-                           int32_t *label, double *min_dist, double *partial);         \
-                                                                                       \
-/* k-means++ helper: min_dist[i] = min(min_dist[i], |x_i - c|^2) if update != 0, and    \
- * returns sum_i w_i min(min_dist[i], |x_i - c|^2) over the rows either way. */         \
-double fgmm_nearest_update##SUF(const REAL *X, ptrdiff_t row_stride,                   \
-                                ptrdiff_t col_stride, int n_features, const REAL *c,   \
-                                const double *sample_weight,                           \
-                                ptrdiff_t row_begin, ptrdiff_t row_end,                \
-                                double *min_dist, int update);
+typedef struct {
+    int dtype;
+    int n_features;
+    int n_components;
+    int cov_type;
+    const void *means_hi;
+    const void *means_lo;
+    const void *prec;
+    const void *log_norm;
+    /* Optional (NULL: C loops).  For full/tied with n_features >= FGMM_BLAS_MIN_D
+     * the per-block products run as trmm (log-density) and syrk (scatter); the
+     * caller must keep BLAS single-threaded inside the OpenMP region. */
+    fgmm_blas_fn trmm;
+    fgmm_blas_fn syrk;
+} fgmm_params;
 
-FGMM_DECLARE(double, _d)
-FGMM_DECLARE(float, _f)
+/*
+ * The statistics vector (doubles), one layout for kernels and Python alike:
+ *   [loglik_sum, weight_sum, resp_entropy_sum, nk (K), s1 (K x D), s2 (K x S)]
+ *   loglik_sum       sum_i w_i log p(x_i)
+ *   weight_sum       sum_i w_i
+ *   resp_entropy_sum sum_i w_i sum_k r_ik log r_ik   (minus the entropy; <= 0)
+ *   nk               sum_i w_i r_ik
+ *   s1               sum_i w_i r_ik (x_i - c_k)
+ *   s2               sum_i w_i r_ik (x_i - c_k)(x_i - c_k)^T, upper triangle packed
+ *                    by rows (full, tied: S = D(D+1)/2) or its diagonal (S = D)
+ * with c_k = means_hi + means_lo.  A new statistic is a new field here.
+ */
+enum fgmm_stat_field {
+    FGMM_STAT_LOGLIK, FGMM_STAT_WEIGHT, FGMM_STAT_RESP_ENTROPY,
+    FGMM_STAT_NK, FGMM_STAT_S1, FGMM_STAT_S2,
+    FGMM_N_STAT_FIELDS
+};
 
-#undef FGMM_DECLARE
+/* offset[f] is where field f starts; offset[FGMM_N_STAT_FIELDS] is the length. */
+typedef struct {
+    ptrdiff_t offset[FGMM_N_STAT_FIELDS + 1];
+} fgmm_stats_layout;
+
+/* Fills *layout; FGMM_EINVAL for sizes < 1 or an unknown covariance code. */
+int fgmm_stats_layout_init(int n_features, int n_components, int cov_type,
+                           fgmm_stats_layout *layout);
+
+/* Bytes of scratch one thread needs for the EM/score kernels and the k-means
+ * kernels (0 for invalid sizes). */
+size_t fgmm_em_scratch_bytes(int dtype, int n_features, int n_components);
+size_t fgmm_kmeans_scratch_bytes(int dtype, int n_features, int n_clusters);
+
+/*
+ * The kernels of one precision (X, parameters, centers and scratch in that dtype),
+ * each returning an fgmm_status.
+ */
+typedef struct {
+    /* Fused E-step + sufficient statistics over rows [row_begin, row_end).
+     * IN params, X, sample_weight (N, NULL: all ones); TMP scratch;
+     * INOUT partial: the statistics vector above, added to. */
+    int (*em_rows)(const fgmm_params *params, const void *X, ptrdiff_t row_stride,
+                   ptrdiff_t col_stride, const double *sample_weight,
+                   ptrdiff_t row_begin, ptrdiff_t row_end, void *scratch,
+                   double *partial);
+
+    /* Scoring over rows [row_begin, row_end); every output is optional (NULL) and
+     * is indexed by global row:
+     *   OUT weighted_logprob (N x K): log w_k + log N(x | k)
+     *   OUT resp (N x K): posterior probabilities (0 where loglik is -inf)
+     *   OUT loglik (N): log sum_k w_k N(x | k)
+     *   OUT label (N): argmax_k of the weighted log-probability, -1 where every
+     *       component has zero density */
+    int (*score_rows)(const fgmm_params *params, const void *X, ptrdiff_t row_stride,
+                      ptrdiff_t col_stride, ptrdiff_t row_begin, ptrdiff_t row_end,
+                      void *scratch, double *weighted_logprob, double *resp,
+                      double *loglik, int64_t *label);
+
+    /* One Lloyd assignment step over rows [row_begin, row_end).
+     * IN centers (K x D, working precision), sample_weight (NULL: ones);
+     * OUT label (N, global rows), min_dist (N, optional);
+     * INOUT partial (doubles): [inertia, counts (K), sums (K x D)], weighted. */
+    int (*kmeans_rows)(const void *X, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                       int n_features, int n_clusters, const void *centers,
+                       const double *sample_weight, ptrdiff_t row_begin,
+                       ptrdiff_t row_end, void *scratch, int32_t *label,
+                       double *min_dist, double *partial);
+
+    /* k-means++ step: m_i = min(min_dist[i], |x_i - c|^2); INOUT min_dist = m if
+     * update != 0; INOUT partial[0] += sum_i w_i m_i. */
+    int (*nearest_update)(const void *X, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                          int n_features, const void *center,
+                          const double *sample_weight, ptrdiff_t row_begin,
+                          ptrdiff_t row_end, double *min_dist, int update,
+                          double *partial);
+} fgmm_kernels;
+
+/* The kernels for dtype on this CPU (AVX2+FMA when it has them), NULL for an
+ * unknown dtype. */
+const fgmm_kernels *fgmm_kernels_for(int dtype);
 
 #ifdef __cplusplus
 }

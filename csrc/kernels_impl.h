@@ -20,12 +20,13 @@
  */
 #include <math.h>
 #include <string.h>
+#include "layout.h"
 
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
 #define CAT3(a, b, c) CAT(CAT(a, b), c)
 #define FN(name) CAT3(name, SUF, ISA)
-#define PARAMS CAT(fgmm_params, SUF)
+#define PARAMS FN(tparams)
 
 #define B FGMM_BLOCK
 /* Two 256-bit vectors of REAL: enough independent accumulators to hide FMA latency. */
@@ -37,6 +38,39 @@ typedef REAL FN(vec) __attribute__((vector_size(32), aligned(sizeof(REAL))));
 #define VL ((int)(32 / sizeof(REAL)))
 
 static inline int FN(round_up_strip)(int n) { return (n + STRIP - 1) / STRIP * STRIP; }
+
+/* BLAS level-3 routines of this precision (Fortran interface). */
+typedef void (*FN(trmm_t))(char *side, char *uplo, char *transa, char *diag, int *m,
+                           int *n, REAL *alpha, REAL *a, int *lda, REAL *b, int *ldb);
+typedef void (*FN(syrk_t))(char *uplo, char *trans, int *n, int *k, REAL *alpha,
+                           REAL *a, int *lda, REAL *beta, REAL *c, int *ldc);
+
+/* fgmm_params seen in this precision: the typed view every helper below reads. */
+typedef struct {
+    int n_features, n_components, cov_type;
+    const REAL *means_hi, *means_lo, *prec, *log_norm;
+    FN(trmm_t) trmm;
+    FN(syrk_t) syrk;
+} PARAMS;
+
+/* The typed view of p, or FGMM_EINVAL for sizes, codes or pointers that cannot be
+ * right (the cheap guard against a wrong call reading outside the arrays). */
+static int FN(typed_params)(const fgmm_params *p, PARAMS *t)
+{
+    if (!p || !fgmm_valid_sizes(p->n_features, p->n_components, p->cov_type)
+        || !p->means_hi || !p->means_lo || !p->prec || !p->log_norm)
+        return FGMM_EINVAL;
+    t->n_features = p->n_features;
+    t->n_components = p->n_components;
+    t->cov_type = p->cov_type;
+    t->means_hi = (const REAL *)p->means_hi;
+    t->means_lo = (const REAL *)p->means_lo;
+    t->prec = (const REAL *)p->prec;
+    t->log_norm = (const REAL *)p->log_norm;
+    t->trmm = (FN(trmm_t))p->trmm;
+    t->syrk = (FN(syrk_t))p->syrk;
+    return FGMM_OK;
+}
 
 /* ------------------------------------------------------------------------------ */
 /* exp for x <= 0, vectorisable by gcc (no libm call, no table lookup).            */
@@ -271,11 +305,17 @@ static void FN(weighted_logprob_block)(const PARAMS *restrict pm,
 }
 
 /* Log-sum-exp over components, per point.  On return
- *   L[k][p] = w[p] * responsibility of k for p, ll[p] = log sum_k exp(L[k][p]).
- * A point with zero density everywhere gets ll = -inf and zero responsibilities. */
+ *   L[k][p] = w[p] * responsibility of k for p, ll[p] = log sum_k exp(L[k][p]),
+ *   ent[p] = w[p] * sum_k r_kp log r_kp (the negated entropy of the responsibilities).
+ * With m = max_k L[k][p], e_k = exp(L[k][p] - m), s = sum_k e_k:
+ *   sum_k r_k log r_k = (1/s) sum_k e_k (L[k][p] - m) - log s,
+ * one extra FMA per exp.  Terms below EXP_CUTOFF (e_k = 0, L possibly -inf) are
+ * skipped rather than multiplied, since 0 * -inf is NaN.
+ * A point with zero density everywhere gets ll = -inf, zero responsibilities and
+ * ent = 0. */
 static void FN(normalize_block)(REAL *restrict L, int K, int npad,
                                 const REAL *restrict w, REAL *restrict ll,
-                                REAL *restrict sum)
+                                REAL *restrict sum, REAL *restrict ent)
 {
     for (int p = 0; p < npad; p++) ll[p] = L[p];
     for (int k = 1; k < K; k++) {
@@ -285,18 +325,23 @@ static void FN(normalize_block)(REAL *restrict L, int K, int npad,
     for (int p = 0; p < npad; p++) {
         if (!(ll[p] > -(REAL)INFINITY)) ll[p] = 0; /* all -inf: exp gives 0 below */
         sum[p] = 0;
+        ent[p] = 0;
     }
     for (int k = 0; k < K; k++) {
         REAL *restrict Lk = L + (ptrdiff_t)k * B;
         for (int p = 0; p < npad; p++) {
-            const REAL e = FN(fexp)(Lk[p] - ll[p]);
+            const REAL x = Lk[p] - ll[p];
+            const REAL e = FN(fexp)(x);
             Lk[p] = e;
             sum[p] += e;
+            ent[p] += x > (REAL)EXP_CUTOFF ? e * x : (REAL)0;
         }
     }
     for (int p = 0; p < npad; p++) {
         const REAL s = sum[p];
-        ll[p] = s > 0 ? ll[p] + FN(flog)(s) : -(REAL)INFINITY; /* s >= 1 or 0 */
+        const REAL log_s = s > 0 ? FN(flog)(s) : (REAL)0; /* s >= 1 or 0 */
+        ll[p] = s > 0 ? ll[p] + log_s : -(REAL)INFINITY;
+        ent[p] = s > 0 ? w[p] * (ent[p] / s - log_s) : (REAL)0;
         sum[p] = s > 0 ? w[p] / s : (REAL)0;
     }
     for (int k = 0; k < K; k++) {
@@ -503,57 +548,72 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
 }
 
 /* ------------------------------------------------------------------------------ */
-/* Exported EM and scoring kernels                                                 */
+/* EM and scoring kernels (the fgmm_kernels entries; see fastgmm.h)                */
 /* ------------------------------------------------------------------------------ */
 
-static int FN(fgmm_em_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_stride,
-                     ptrdiff_t col_stride, const double *sample_weight,
-                     ptrdiff_t row_begin, ptrdiff_t row_end, REAL *scratch,
-                     double *partial)
+static int FN(em_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_stride,
+                       ptrdiff_t col_stride, const double *sample_weight,
+                       ptrdiff_t row_begin, ptrdiff_t row_end, void *scratch,
+                       double *partial)
 {
-    const int D = params->n_features, K = params->n_components;
-    REAL *Xt = scratch, *diff = Xt + (ptrdiff_t)D * B, *rd = diff + (ptrdiff_t)D * B;
-    REAL *L = rd + (ptrdiff_t)D * B, *w = L + (ptrdiff_t)K * B, *ll = w + B, *tmp = ll + B;
-    REAL *zero_row = tmp + B, *rc = zero_row + B, *gram = rc + B;
-    int32_t *idx = (int32_t *)(gram + (ptrdiff_t)D * D); /* B int32 in B REAL slots */
-    double *nk = partial + 2, *s1 = nk + K, *s2 = s1 + (ptrdiff_t)K * D;
+    PARAMS pm;
+    fgmm_stats_layout sl;
+    if (FN(typed_params)(params, &pm) != FGMM_OK || !Xv || !scratch || !partial
+        || fgmm_stats_offsets(pm.n_features, pm.n_components, pm.cov_type, &sl) != FGMM_OK)
+        return FGMM_EINVAL;
+    const REAL *X = (const REAL *)Xv;
+    const int D = pm.n_features, K = pm.n_components;
+    const fgmm_em_scratch_layout so = fgmm_em_scratch(D, K);
+    REAL *const base = (REAL *)scratch;
+    REAL *Xt = base + so.xt, *diff = base + so.diff, *rd = base + so.rd, *L = base + so.L;
+    REAL *w = base + so.w, *ll = base + so.ll, *tmp = base + so.tmp, *ent = base + so.ent;
+    REAL *zero_row = base + so.zero_row, *rc = base + so.rc, *gram = base + so.gram;
+    int32_t *idx = (int32_t *)(base + so.idx);
+    double *nk = partial + sl.offset[FGMM_STAT_NK], *s1 = partial + sl.offset[FGMM_STAT_S1];
+    double *s2 = partial + sl.offset[FGMM_STAT_S2];
     for (int p = 0; p < B; p++) zero_row[p] = 0;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
         const int npad = FN(round_up_strip)(nb);
         FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
         FN(load_weights)(sample_weight, r0, nb, w);
-        FN(weighted_logprob_block)(params, Xt, npad, diff, L);
-        FN(normalize_block)(L, K, npad, w, ll, tmp);
-        double block_ll = 0, block_w = 0;
+        FN(weighted_logprob_block)(&pm, Xt, npad, diff, L);
+        FN(normalize_block)(L, K, npad, w, ll, tmp, ent);
+        double block_ll = 0, block_w = 0, block_ent = 0;
         for (int p = 0; p < nb; p++) {
             if (w[p] != 0) { /* a zero-weight row is absent, even at ll = -inf */
                 block_ll += (double)w[p] * (double)ll[p];
                 block_w += (double)w[p];
+                block_ent += (double)ent[p];
             }
         }
-        partial[0] += block_ll;
-        partial[1] += block_w;
-        FN(stats_block)(params, Xt, npad, L, w, diff, rd, zero_row, gram, rc, idx, nk,
-                        s1, s2);
+        partial[sl.offset[FGMM_STAT_LOGLIK]] += block_ll;
+        partial[sl.offset[FGMM_STAT_WEIGHT]] += block_w;
+        partial[sl.offset[FGMM_STAT_RESP_ENTROPY]] += block_ent;
+        FN(stats_block)(&pm, Xt, npad, L, w, diff, rd, zero_row, gram, rc, idx, nk, s1, s2);
     }
     return FGMM_OK;
 }
 
-static void FN(fgmm_score_rows)(const PARAMS *params, const REAL *X, ptrdiff_t row_stride,
-                         ptrdiff_t col_stride, ptrdiff_t row_begin, ptrdiff_t row_end,
-                         REAL *scratch, double *weighted_logprob, double *resp,
-                         double *loglik, int64_t *label)
+static int FN(score_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_stride,
+                          ptrdiff_t col_stride, ptrdiff_t row_begin, ptrdiff_t row_end,
+                          void *scratch, double *weighted_logprob, double *resp,
+                          double *loglik, int64_t *label)
 {
-    const int D = params->n_features, K = params->n_components;
-    REAL *Xt = scratch, *diff = Xt + (ptrdiff_t)D * B;
-    REAL *L = diff + 2 * (ptrdiff_t)D * B, *w = L + (ptrdiff_t)K * B, *ll = w + B, *tmp = ll + B;
+    PARAMS pm;
+    if (FN(typed_params)(params, &pm) != FGMM_OK || !Xv || !scratch) return FGMM_EINVAL;
+    const REAL *X = (const REAL *)Xv;
+    const int D = pm.n_features, K = pm.n_components;
+    const fgmm_em_scratch_layout so = fgmm_em_scratch(D, K);
+    REAL *const base = (REAL *)scratch;
+    REAL *Xt = base + so.xt, *diff = base + so.diff, *L = base + so.L;
+    REAL *w = base + so.w, *ll = base + so.ll, *tmp = base + so.tmp, *ent = base + so.ent;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
         const int npad = FN(round_up_strip)(nb);
         FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
         FN(load_weights)(NULL, r0, nb, w);
-        FN(weighted_logprob_block)(params, Xt, npad, diff, L);
+        FN(weighted_logprob_block)(&pm, Xt, npad, diff, L);
         if (weighted_logprob)
             for (int p = 0; p < nb; p++)
                 for (int k = 0; k < K; k++)
@@ -563,11 +623,12 @@ static void FN(fgmm_score_rows)(const PARAMS *params, const REAL *X, ptrdiff_t r
                 int best = 0;
                 for (int k = 1; k < K; k++)
                     if (L[(ptrdiff_t)k * B + p] > L[(ptrdiff_t)best * B + p]) best = k;
-                label[r0 + p] = best;
+                /* no component with positive density: no label (the caller raises) */
+                label[r0 + p] = L[(ptrdiff_t)best * B + p] > -(REAL)INFINITY ? best : -1;
             }
         }
         if (resp || loglik) {
-            FN(normalize_block)(L, K, npad, w, ll, tmp);
+            FN(normalize_block)(L, K, npad, w, ll, tmp, ent);
             if (loglik)
                 for (int p = 0; p < nb; p++) loglik[r0 + p] = ll[p];
             if (resp)
@@ -576,20 +637,26 @@ static void FN(fgmm_score_rows)(const PARAMS *params, const REAL *X, ptrdiff_t r
                         resp[(r0 + p) * K + k] = L[(ptrdiff_t)k * B + p];
         }
     }
+    return FGMM_OK;
 }
 
 /* ------------------------------------------------------------------------------ */
 /* k-means kernels                                                                 */
 /* ------------------------------------------------------------------------------ */
 
-static void FN(fgmm_kmeans_rows)(const REAL *X, ptrdiff_t row_stride, ptrdiff_t col_stride,
-                          int n_features, int n_clusters, const REAL *centers,
-                          const double *sample_weight, ptrdiff_t row_begin,
-                          ptrdiff_t row_end, REAL *scratch, int32_t *label,
-                          double *min_dist, double *partial)
+static int FN(kmeans_rows)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                           int n_features, int n_clusters, const void *centers_v,
+                           const double *sample_weight, ptrdiff_t row_begin,
+                           ptrdiff_t row_end, void *scratch, int32_t *label,
+                           double *min_dist, double *partial)
 {
+    if (n_features < 1 || n_clusters < 1 || !Xv || !centers_v || !scratch || !label
+        || !partial)
+        return FGMM_EINVAL;
+    const REAL *X = (const REAL *)Xv, *centers = (const REAL *)centers_v;
     const int D = n_features, K = n_clusters;
-    REAL *Xt = scratch, *best = Xt + (ptrdiff_t)D * B;
+    const fgmm_kmeans_scratch_layout so = fgmm_kmeans_scratch(D);
+    REAL *Xt = (REAL *)scratch + so.xt, *best = (REAL *)scratch + so.best;
     double *counts = partial + 1, *sums = counts + K;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
@@ -630,13 +697,17 @@ static void FN(fgmm_kmeans_rows)(const REAL *X, ptrdiff_t row_stride, ptrdiff_t 
             for (int i = 0; i < D; i++) sk[i] += w * (double)xr[(ptrdiff_t)i * col_stride];
         }
     }
+    return FGMM_OK;
 }
 
-static double FN(fgmm_nearest_update)(const REAL *X, ptrdiff_t row_stride,
-                               ptrdiff_t col_stride, int n_features, const REAL *c,
-                               const double *sample_weight, ptrdiff_t row_begin,
-                               ptrdiff_t row_end, double *min_dist, int update)
+static int FN(nearest_update)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                              int n_features, const void *center_v,
+                              const double *sample_weight, ptrdiff_t row_begin,
+                              ptrdiff_t row_end, double *min_dist, int update,
+                              double *partial)
 {
+    if (n_features < 1 || !Xv || !center_v || !min_dist || !partial) return FGMM_EINVAL;
+    const REAL *X = (const REAL *)Xv, *c = (const REAL *)center_v;
     double total = 0;
     for (ptrdiff_t r = row_begin; r < row_end; r++) {
         const REAL *restrict xr = X + r * row_stride;
@@ -649,8 +720,14 @@ static double FN(fgmm_nearest_update)(const REAL *X, ptrdiff_t row_stride,
         if (update) min_dist[r] = m;
         total += (sample_weight ? sample_weight[r] : 1.0) * m;
     }
-    return total;
+    partial[0] += total;
+    return FGMM_OK;
 }
+
+/* This instantiation's table (kernels_d_avx2, kernels_f_base, ...; see kernels.c). */
+static const fgmm_kernels FN(kernels) = {
+    FN(em_rows), FN(score_rows), FN(kmeans_rows), FN(nearest_update)
+};
 
 #undef B
 #undef STRIP

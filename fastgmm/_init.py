@@ -4,12 +4,12 @@ Each initialiser yields hard or soft responsibilities exactly as scikit-learn's
 GaussianMixture defines them; parameters then come from the same M-step code as EM.
 Responsibilities are produced chunk by chunk, so no N x K array ever exists.
 The k-means is fastgmm's own: weighted greedy k-means++ seeding and Lloyd
-iterations, both in nogil OpenMP kernels (_kmeans.pyx).
+iterations, both in nogil OpenMP kernels (_core.pyx).
 """
 import numpy as np
 
 from . import _mstep
-from ._kmeans import kmeans_pass, nearest_pass
+from ._core import kmeans_pass, nearest_pass
 
 CHUNK_ROWS = 1 << 16
 

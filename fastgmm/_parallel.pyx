@@ -14,7 +14,7 @@ from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
-from ._csrc cimport FGMM_BLOCK
+from ._csrc cimport FGMM_BLOCK, FGMM_ENOMEM, FGMM_OK
 
 cdef Py_ssize_t CHUNK_ROWS = 8 * FGMM_BLOCK
 cdef Py_ssize_t PARTIAL_BUDGET = 32 * 1024 * 1024
@@ -40,20 +40,35 @@ def plan_waves(Py_ssize_t n_rows, Py_ssize_t partial_len):
 cdef void _run_wave(chunk_fn_t fn, const void *ctx, Py_ssize_t first_chunk,
                     Py_ssize_t n_wave, Py_ssize_t chunk_rows, Py_ssize_t n_rows,
                     double *partials, Py_ssize_t partial_len, size_t scratch_bytes,
-                    int n_threads, int *failed) noexcept nogil:
+                    int n_threads, int *status) noexcept nogil:
+    """Run the wave's chunks; status[c] receives chunk c's fgmm_status (one slot
+    per chunk, so no two threads ever write the same word)."""
     cdef void *scratch
     cdef Py_ssize_t c, r0, r1
     with parallel(num_threads=n_threads):
         scratch = malloc(scratch_bytes)
         for c in prange(n_wave, schedule='dynamic'):
             if scratch == NULL:
-                failed[0] = 1
+                status[c] = FGMM_ENOMEM
             else:
                 r0 = (first_chunk + c) * chunk_rows
                 r1 = min(r0 + chunk_rows, n_rows)
-                fn(ctx, r0, r1, scratch,
-                   partials + c * partial_len if partials != NULL else NULL)
+                status[c] = fn(ctx, r0, r1, scratch,
+                               partials + c * partial_len if partials != NULL else NULL)
         free(scratch)
+
+
+cdef int _check_status(const int[::1] status) except -1:
+    """Raise the exception for the first failed chunk's code."""
+    cdef Py_ssize_t c
+    for c in range(status.shape[0]):
+        if status[c] == FGMM_ENOMEM:
+            raise MemoryError("fastgmm: could not allocate per-thread scratch")
+        if status[c] != FGMM_OK:
+            raise ValueError(f"fastgmm: a kernel refused its arguments (status "
+                             f"{status[c]}: sizes, covariance code or a missing "
+                             "buffer); this is a bug in the caller of the C core")
+    return 0
 
 
 cdef object reduce_over_rows(chunk_fn_t fn, const void *ctx, Py_ssize_t n_rows,
@@ -64,21 +79,22 @@ cdef object reduce_over_rows(chunk_fn_t fn, const void *ctx, Py_ssize_t n_rows,
     chunk_rows, n_chunks, wave = plan_waves(n_rows, partial_len)
     total = np.zeros(partial_len, dtype=np.float64)
     partials = np.empty((wave, partial_len), dtype=np.float64)
+    status = np.zeros(wave, dtype=np.intc)
     cdef double[::1] tot = total
     cdef double[:, ::1] part = partials
+    cdef int[::1] st = status
     cdef Py_ssize_t w0, nw, c, e
-    cdef int failed = 0
     for w0 in range(0, n_chunks, wave):
         nw = min(wave, n_chunks - w0)
         with nogil:
             memset(&part[0, 0], 0, nw * partial_len * sizeof(double))
             _run_wave(fn, ctx, w0, nw, chunk_rows, n_rows, &part[0, 0], partial_len,
-                      scratch_bytes, <int>min(n_threads, nw), &failed)
+                      scratch_bytes, <int>min(n_threads, nw), &st[0])
+            # ordered reduction: the same sums in the same order for any thread count
             for c in range(nw):
                 for e in range(partial_len):
                     tot[e] += part[c, e]
-        if failed:
-            raise MemoryError("fastgmm: could not allocate per-thread scratch")
+        _check_status(st[:nw])
     return total
 
 
@@ -86,10 +102,12 @@ cdef int map_over_rows(chunk_fn_t fn, const void *ctx, Py_ssize_t n_rows,
                        size_t scratch_bytes, int n_threads) except -1:
     """Run fn over all rows in parallel; fn writes per-row outputs only."""
     cdef Py_ssize_t n_chunks = (n_rows + CHUNK_ROWS - 1) // CHUNK_ROWS
-    cdef int failed = 0
+    if n_chunks == 0:
+        return 0
+    status = np.zeros(n_chunks, dtype=np.intc)
+    cdef int[::1] st = status
     with nogil:
         _run_wave(fn, ctx, 0, n_chunks, CHUNK_ROWS, n_rows, NULL, 0, scratch_bytes,
-                  <int>max(1, min(n_threads, n_chunks)), &failed)
-    if failed:
-        raise MemoryError("fastgmm: could not allocate per-thread scratch")
+                  <int>max(1, min(n_threads, n_chunks)), &st[0])
+    _check_status(st)
     return 0

@@ -28,20 +28,88 @@ def _feature_names(X):
     return None
 
 
+def _is_series(X):
+    """pandas Series (duck-typed: pandas is optional): 1-D, indexable, no columns."""
+    return (hasattr(X, "iloc") and hasattr(X, "dtype") and getattr(X, "ndim", None) == 1
+            and not hasattr(X, "columns"))
+
+
+def _is_dataframe(X):
+    return hasattr(X, "iloc") and hasattr(X, "dtypes") and hasattr(X, "columns")
+
+
+def _object_column_as_float(column):
+    """A numpy object column holding numbers as float64 (missing -> NaN), else None.
+
+    Such columns are common (e.g. after a concat); the missing values become NaN
+    so that they get the NaN error rather than a conversion error.
+    """
+    try:
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        return None
+
+
+def _dataframe_to_array(X, name):
+    """DataFrame -> 2-D float array; non-numeric columns are named in the error.
+
+    Numbers of any dtype (numpy, nullable Int64/Float64/boolean, numeric object
+    columns) are accepted; text, categorical and dates are refused.
+    """
+    dtypes = list(X.dtypes)
+    bad, from_object = [], {}
+    for i, (column, dt) in enumerate(zip(X.columns, dtypes)):
+        kind = getattr(dt, "kind", "O")   # numpy and pandas extension dtypes have .kind
+        if kind == "c":
+            raise ValueError(f"Complex data not supported: {name} column {column!r} "
+                             f"has dtype {dt}")
+        if kind in "biuf":
+            continue
+        # only a plain numpy object column may hold numbers; StringDtype and
+        # CategoricalDtype (kind "O" too) never count as numeric
+        values = (_object_column_as_float(X.iloc[:, i])
+                  if isinstance(dt, np.dtype) and kind == "O" else None)
+        if values is None:
+            bad.append((column, dt))
+        else:
+            from_object[i] = values
+    if bad:
+        shown = [c for c, _ in bad[:10]]
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        kinds = list(dict.fromkeys(str(dt) for _, dt in bad))
+        raise ValueError(
+            f"{name} has non-numeric columns {shown}{more} "
+            f"(dtype{'s' if len(kinds) > 1 else ''} {', '.join(kinds)}); fastgmm needs "
+            "numbers: drop or encode them.")
+    if from_object:
+        # a frame-wide to_numpy would choke on pd.NA inside object columns
+        out = np.empty((len(X), len(dtypes)), dtype=np.float64, order="F")
+        for i in range(len(dtypes)):
+            out[:, i] = (from_object[i] if i in from_object else
+                         X.iloc[:, i].to_numpy(dtype=np.float64, na_value=np.nan))
+        return out
+    # float32 only when every column is float32 (nullable Float32 included)
+    float32 = np.dtype(np.float32)
+    all_f32 = bool(dtypes) and all(getattr(dt, "numpy_dtype", dt) == float32
+                                   for dt in dtypes)
+    # missing values (pd.NA of nullable dtypes) -> NaN, reported by the finiteness check
+    return X.to_numpy(dtype=np.float32 if all_f32 else np.float64, na_value=np.nan)
+
+
 def check_array(X, name="X", min_samples=1, dtype=None):
     """Return X as a 2-D float32/float64 array, without copying when possible.
 
     float32 stays float32, other numeric types become float64; C and Fortran order
     are kept (the kernels read strides), anything else is copied to C order.
     """
-    if hasattr(X, "iloc") and hasattr(X, "dtypes"):   # pandas DataFrame
-        dts = set(np.dtype(d) if not hasattr(d, "numpy_dtype") else d.numpy_dtype
-                  for d in X.dtypes)
-        target = np.float32 if dts == {np.dtype(np.float32)} else np.float64
-        try:
-            X = X.to_numpy(dtype=target)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} could not be converted to floats: {exc}") from None
+    if _is_series(X):
+        # scikit-learn's message, word for word
+        raise ValueError(
+            f"Expected a 2-dimensional container but got {type(X)} instead. Pass a "
+            "DataFrame containing a single row (i.e. single sample) or a single column "
+            "(i.e. single feature) instead.")
+    if _is_dataframe(X):
+        X = _dataframe_to_array(X, name)
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
         raise TypeError(f"Sparse data was passed as {name}, but fastgmm needs dense "
                         "data: use X.toarray().")

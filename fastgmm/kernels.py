@@ -1,44 +1,138 @@
 """fastgmm's kernels as a public, composable API.
 
-The estimator is built on exactly these three steps, and so can other tools
-(out-of-core or distributed fits, other estimators):
+The estimators are built on exactly these steps, and so can other tools
+(out-of-core, distributed or streaming fits, other estimators):
 
 1. ``sufficient_statistics(X_block, params, sample_weight)`` maps a block of rows and
    the current parameters to the block's log-likelihood and sufficient statistics in
    one parallel pass over the block;
-2. statistics of blocks computed with the same parameters add up: ``s1 + s2``;
+2. statistics add up (``s1 + s2``), scale (``s.scaled(0.5)``) and move to other
+   centres (``s.recentered(means)``), so blocks, batches and workers combine;
 3. ``m_step(total, reg_covar)`` maps summed statistics to new parameters.
+
+This module is a trust boundary: every argument is validated once per call, cheaply
+(shapes, dtypes, finiteness, positive factor diagonals), and a bad call raises a
+ValueError or TypeError naming the problem; the C core below may then assume valid
+input.
 
 Example: an out-of-core EM iteration::
 
     total = sum(sufficient_statistics(block, params) for block in blocks)
-    params = m_step(total, reg_covar=1e-6)
+    params, covariances = m_step(total, reg_covar=1e-6)
     mean_loglik = total.mean_log_likelihood   # of the *old* params
 """
-from dataclasses import dataclass, field
+import numbers
 
 import numpy as np
 
 from . import _mstep
 from ._blas import single_threaded_blas
-from ._em import em_pass, score_pass
+from ._core import COV_CODES, em_pass, score_pass, stats_layout
 from ._openmp import effective_n_threads
-from ._validation import COVARIANCE_TYPES, check_array, check_sample_weight
+from ._validation import COVARIANCE_TYPES, check_array, check_float, check_sample_weight
 
-_COV_CODE = {"full": 0, "tied": 1, "diag": 2, "spherical": 3}
+__all__ = ["GMMParameters", "SufficientStatistics", "sufficient_statistics", "m_step",
+           "score"]
 
 
-@dataclass
+def _real_array(value, name):
+    """A float64 copy of value (the caller's array is never kept or modified)."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array of real numbers; got {value!r}")
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
+    if np.iscomplexobj(value):
+        raise TypeError(f"{name} must be real; got complex values")
+    return arr
+
+
+def _check_shape(arr, shape, name):
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {arr.shape}")
+
+
+def _check_finite(arr, name):
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+
+
 class GMMParameters:
-    """Mixture parameters in scikit-learn's parametrisation (float64).
+    """Validated mixture parameters in scikit-learn's parametrisation (float64).
 
-    weights (K,); means (K, D); precisions_cholesky: full (K, D, D) upper
-    triangular U with precision U U^T, tied (D, D), diag (K, D), spherical (K,).
+    Parameters
+    ----------
+    weights : array-like (n_components,)
+        Non-negative mixing weights with a positive sum (a weight of 0 switches a
+        component off).
+    means : array-like (n_components, n_features)
+    precisions_cholesky : array-like
+        Cholesky factors U of the precisions (precision = U U^T), as scikit-learn's
+        ``precisions_cholesky_``: ``'full'`` (n_components, n_features, n_features)
+        upper triangular, ``'tied'`` (n_features, n_features) upper triangular,
+        ``'diag'`` (n_components, n_features), ``'spherical'`` (n_components,);
+        diagonals strictly positive.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument that is not numeric, has the wrong shape, holds NaN or
+        infinity, negative weights or a non-positive (or non-triangular) factor.
+
+    Notes
+    -----
+    The arrays are private, read-only float64 copies: changing the caller's arrays
+    afterwards changes nothing here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastgmm.kernels import GMMParameters
+    >>> p = GMMParameters([0.5, 0.5], [[0.0], [4.0]], [[[1.0]], [[2.0]]], "full")
+    >>> p.n_components, p.n_features
+    (2, 1)
     """
-    weights: np.ndarray
-    means: np.ndarray
-    precisions_cholesky: np.ndarray
-    covariance_type: str = "full"
+
+    __slots__ = ("weights", "means", "precisions_cholesky", "covariance_type")
+
+    def __init__(self, weights, means, precisions_cholesky, covariance_type="full"):
+        if not isinstance(covariance_type, str) or covariance_type not in COVARIANCE_TYPES:
+            raise ValueError(f"covariance_type must be one of {list(COVARIANCE_TYPES)}; "
+                             f"got {covariance_type!r}")
+        w = _real_array(weights, "weights")
+        m = _real_array(means, "means")
+        u = _real_array(precisions_cholesky, "precisions_cholesky")
+        if w.ndim != 1 or w.shape[0] < 1:
+            raise ValueError(f"weights must have shape (n_components,); got {w.shape}")
+        K = w.shape[0]
+        if m.ndim != 2 or m.shape[0] != K or m.shape[1] < 1:
+            raise ValueError(f"means must have shape (n_components={K}, n_features); "
+                             f"got {m.shape}")
+        D = m.shape[1]
+        _check_shape(u, {"full": (K, D, D), "tied": (D, D), "diag": (K, D),
+                         "spherical": (K,)}[covariance_type],
+                     f"precisions_cholesky ({covariance_type})")
+        for arr, name in ((w, "weights"), (m, "means"), (u, "precisions_cholesky")):
+            _check_finite(arr, name)
+        if (w < 0).any() or not w.sum() > 0:
+            raise ValueError("weights must be non-negative with a positive sum; got "
+                             f"min {w.min():.6g}, sum {w.sum():.6g}")
+        if covariance_type in ("full", "tied"):
+            diag = np.diagonal(u, axis1=-2, axis2=-1)
+            if np.tril(u, -1).any():
+                raise ValueError("precisions_cholesky must be upper triangular (the "
+                                 "Cholesky factor U with precision = U U^T)")
+        else:
+            diag = u
+        if not (diag > 0).all():
+            raise ValueError("precisions_cholesky must have a strictly positive "
+                             f"diagonal; its smallest entry is {diag.min():.6g}")
+        for arr in (w, m, u):
+            arr.flags.writeable = False
+        self.weights, self.means, self.precisions_cholesky = w, m, u
+        self.covariance_type = covariance_type
 
     @property
     def n_components(self):
@@ -48,6 +142,21 @@ class GMMParameters:
     def n_features(self):
         return self.means.shape[1]
 
+    def __repr__(self):
+        return (f"GMMParameters(n_components={self.n_components}, n_features="
+                f"{self.n_features}, covariance_type={self.covariance_type!r})")
+
+    def __eq__(self, other):
+        if not isinstance(other, GMMParameters):
+            return NotImplemented
+        return (self.covariance_type == other.covariance_type
+                and all(np.array_equal(getattr(self, a), getattr(other, a))
+                        for a in ("weights", "means", "precisions_cholesky")))
+
+    def __reduce__(self):
+        return (GMMParameters, (self.weights, self.means, self.precisions_cholesky,
+                                self.covariance_type))
+
     def pack(self, dtype):
         """Kernel layout in the working dtype: (means_hi, means_lo, prec, log_norm).
 
@@ -56,12 +165,9 @@ class GMMParameters:
         reads columns of U contiguously); log_norm = log w + log det U - D/2 log 2pi.
         """
         dtype = np.dtype(dtype)
-        means = np.asarray(self.means, dtype=np.float64)
-        hi = np.ascontiguousarray(means, dtype=dtype)
-        lo = np.ascontiguousarray(means - hi.astype(np.float64), dtype=dtype)
-        U = np.asarray(self.precisions_cholesky, dtype=np.float64)
-        if self.covariance_type in ("full", "tied"):
-            U = np.triu(U)  # the C core multiplies the zeros below the diagonal
+        hi = np.ascontiguousarray(self.means, dtype=dtype)
+        lo = np.ascontiguousarray(self.means - hi.astype(np.float64), dtype=dtype)
+        U = self.precisions_cholesky
         if self.covariance_type == "full":
             prec = np.transpose(U, (0, 2, 1))
         elif self.covariance_type == "tied":
@@ -70,67 +176,166 @@ class GMMParameters:
             prec = U
         log_det = _mstep.log_det_cholesky(U, self.covariance_type, self.n_features)
         with np.errstate(divide="ignore"):
-            log_w = np.log(np.asarray(self.weights, dtype=np.float64))
+            log_w = np.log(self.weights)
         log_norm = log_w + log_det - 0.5 * self.n_features * np.log(2 * np.pi)
         return (hi, lo, np.ascontiguousarray(prec, dtype=dtype).ravel(),
                 np.ascontiguousarray(log_norm, dtype=dtype))
 
 
-@dataclass
 class SufficientStatistics:
-    """Responsibility-weighted statistics of a set of rows (all float64).
+    """Responsibility-weighted statistics of a set of rows (float64).
 
-    loglik_sum : sum_i w_i log p(x_i) under the parameters used
-    weight_sum : sum_i w_i
-    nk (K,) : sum_i w_i r_ik
-    s1 (K, D) : sum_i w_i r_ik (x_i - shift_k)
-    s2 (K, S) : sum_i w_i r_ik of (x_i - shift_k)(x_i - shift_k)^T, its upper triangle
-        packed by rows (full, tied) or its diagonal (diag, spherical)
-    shift (K, D) : the means the moments are taken around
-    eps : machine epsilon of the data's dtype (scikit-learn's ``nk + 10 eps``)
+    The fields follow the C core's statistics layout (one definition, in
+    ``csrc/fastgmm.h``); a field added there appears here as an attribute:
+
+    loglik_sum : float, sum_i w_i log p(x_i) under the parameters used
+    weight_sum : float, sum_i w_i
+    resp_entropy_sum : float, sum_i w_i sum_k r_ik log r_ik (minus the entropy of
+        the responsibilities, for ICL and variational bounds)
+    nk : (K,) sum_i w_i r_ik
+    s1 : (K, D) sum_i w_i r_ik (x_i - shift_k)
+    s2 : (K, S) sum_i w_i r_ik of (x_i - shift_k)(x_i - shift_k)^T, its upper
+        triangle packed by rows (full, tied: S = D(D+1)/2) or its diagonal
+        (diag, spherical: S = D)
+
+    Other attributes: ``shift`` (K, D), the centres of the moments (the means of the
+    parameters used); ``covariance_type``; ``eps``, the machine epsilon of the data's
+    dtype (scikit-learn's ``nk + 10 eps``).
+
+    Statistics combine: ``a + b`` adds (b is first re-centred onto a's shift when
+    the two differ, as stepwise EM needs), ``a.scaled(f)`` multiplies every sum by
+    f, ``a.recentered(c)`` moves the moments to centres c exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastgmm.kernels import GMMParameters, sufficient_statistics, m_step
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> p = GMMParameters([0.5, 0.5], [[0.5], [10.5]], [[[1.0]], [[1.0]]])
+    >>> s = sufficient_statistics(X[:2], p) + sufficient_statistics(X[2:], p)
+    >>> np.round(s.nk, 6)
+    array([2., 2.])
+    >>> new, cov = m_step(s)
+    >>> np.round(new.means, 6)
+    array([[ 0.5],
+           [10.5]])
     """
-    loglik_sum: float
-    weight_sum: float
-    nk: np.ndarray
-    s1: np.ndarray
-    s2: np.ndarray
-    shift: np.ndarray
-    covariance_type: str
-    eps: float = field(default=float(np.finfo(np.float64).eps))
 
-    def __add__(self, other):
-        if other == 0:  # so that sum() works
-            return self
-        if (self.covariance_type != other.covariance_type
-                or not np.array_equal(self.shift, other.shift)):
-            raise ValueError("Only statistics computed with the same parameters add up.")
-        return SufficientStatistics(
-            self.loglik_sum + other.loglik_sum, self.weight_sum + other.weight_sum,
-            self.nk + other.nk, self.s1 + other.s1, self.s2 + other.s2, self.shift,
-            self.covariance_type, max(self.eps, other.eps))
+    __slots__ = ("vector", "shift", "covariance_type", "eps", "_layout")
 
-    __radd__ = __add__
+    def __init__(self, vector, shift, covariance_type, eps):
+        shift = np.array(shift, dtype=np.float64)
+        if shift.ndim != 2:
+            raise ValueError(f"shift must have shape (n_components, n_features); got "
+                             f"{shift.shape}")
+        K, D = shift.shape
+        if covariance_type not in COV_CODES:
+            raise ValueError(f"covariance_type must be one of {list(COVARIANCE_TYPES)}; "
+                             f"got {covariance_type!r}")
+        layout = stats_layout(D, K, COV_CODES[covariance_type])
+        vector = np.array(vector, dtype=np.float64)
+        _check_shape(vector, (layout["size"],), "statistics vector")
+        self.vector, self.shift, self.covariance_type = vector, shift, covariance_type
+        self.eps = float(eps)
+        self._layout = layout
+
+    @classmethod
+    def from_fields(cls, shift, covariance_type, eps, **fields):
+        """Statistics from named fields (any field left out is zero)."""
+        K, D = np.shape(shift)
+        layout = stats_layout(D, K, COV_CODES.get(covariance_type, -1))
+        vector = np.zeros(layout["size"])
+        for name, value in fields.items():
+            if name not in layout or name == "size":
+                raise ValueError(f"unknown statistic {name!r}")
+            start, stop, _ = layout[name]
+            vector[start:stop] = np.ravel(value)  # shape errors raise ValueError
+        return cls(vector, shift, covariance_type, eps)
+
+    def __getattr__(self, name):
+        layout = object.__getattribute__(self, "_layout")
+        if name not in layout or name == "size":
+            raise AttributeError(name)
+        start, stop, rank = layout[name]
+        if rank == 0:
+            return float(self.vector[start])
+        view = self.vector[start:stop]  # a view: in-place updates reach the vector
+        return view if rank == 1 else view.reshape(self.shift.shape[0], -1)
+
+    @property
+    def n_components(self):
+        return self.shift.shape[0]
+
+    @property
+    def n_features(self):
+        return self.shift.shape[1]
 
     @property
     def mean_log_likelihood(self):
         """Weighted mean log-likelihood: scikit-learn's lower bound."""
         return self.loglik_sum / self.weight_sum
 
-    @classmethod
-    def from_vector(cls, vec, shift, covariance_type, eps):
-        K, D = shift.shape
-        S = _mstep.s2_length(D, covariance_type)
-        nk = vec[2:2 + K]
-        s1 = vec[2 + K:2 + K + K * D].reshape(K, D)
-        s2 = vec[2 + K + K * D:2 + K + K * D + K * S].reshape(K, S)
-        return cls(float(vec[0]), float(vec[1]), nk, s1, s2, shift, covariance_type, eps)
+    def _like(self, vector, shift=None):
+        return SufficientStatistics(vector, self.shift if shift is None else shift,
+                                    self.covariance_type, self.eps)
+
+    def scaled(self, factor):
+        """Every sum multiplied by ``factor`` (stepwise EM's decay)."""
+        factor = check_float(factor, "factor", 0.0)
+        return self._like(self.vector * factor)
+
+    def recentered(self, shift):
+        """The same statistics as moments around ``shift`` (K, D), exactly:
+        with delta = old shift - new shift,
+        s1' = s1 + nk delta,  s2' = s2 + s1 delta^T + delta s1^T + nk delta delta^T."""
+        shift = np.asarray(shift, dtype=np.float64)
+        _check_shape(shift, self.shift.shape, "shift")
+        _check_finite(shift, "shift")
+        delta = self.shift - shift
+        nk, s1, s2 = self.nk, self.s1, self.s2
+        new = self.vector.copy()
+        out = self._like(new, shift)
+        out.s1[...] = s1 + nk[:, None] * delta
+        if self.covariance_type in ("full", "tied"):
+            iu = np.triu_indices(self.n_features)
+            cross = s1[:, :, None] * delta[:, None, :]
+            add = cross + np.transpose(cross, (0, 2, 1)) + nk[:, None, None] * (
+                delta[:, :, None] * delta[:, None, :])
+            out.s2[...] = s2 + add[:, iu[0], iu[1]]
+        else:
+            out.s2[...] = s2 + 2 * s1 * delta + nk[:, None] * delta * delta
+        return out
+
+    def __add__(self, other):
+        if isinstance(other, numbers.Number) and other == 0:  # so that sum() works
+            return self
+        if not isinstance(other, SufficientStatistics):
+            return NotImplemented
+        if (self.covariance_type != other.covariance_type
+                or self.shift.shape != other.shift.shape):
+            raise ValueError("Statistics add up only for the same covariance_type, "
+                             "n_components and n_features; got "
+                             f"{self.covariance_type} {self.shift.shape} and "
+                             f"{other.covariance_type} {other.shift.shape}")
+        if not np.array_equal(self.shift, other.shift):
+            other = other.recentered(self.shift)
+        out = self._like(self.vector + other.vector)
+        out.eps = max(self.eps, other.eps)
+        return out
+
+    __radd__ = __add__
+
+    def __repr__(self):
+        return (f"SufficientStatistics(n_components={self.n_components}, n_features="
+                f"{self.n_features}, covariance_type={self.covariance_type!r}, "
+                f"weight_sum={self.weight_sum:.6g})")
 
 
 def _check_params(params, n_features):
-    if params.covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(f"Unknown covariance_type {params.covariance_type!r}")
+    if not isinstance(params, GMMParameters):
+        raise TypeError(f"params must be a GMMParameters; got {type(params).__name__}")
     if params.n_features != n_features:
-        raise ValueError(f"X has {n_features} features, but the parameters are for "
+        raise ValueError(f"X has {n_features} features, but the params are for "
                          f"{params.n_features} features.")
 
 
@@ -139,41 +344,88 @@ def sufficient_statistics(X, params, sample_weight=None, n_threads=None):
 
     Parameters
     ----------
-    X : array-like (n_samples, n_features); float32 is kept as float32
+    X : array-like (n_samples, n_features)
+        float32 is kept as float32 (statistics still accumulate in float64).
     params : GMMParameters
-    sample_weight : array-like (n_samples,) of non-negative weights, optional
-    n_threads : int or None (None: what OpenMP would use)
+    sample_weight : array-like (n_samples,), optional
+        Non-negative weights; a weight of k counts the row k times.
+    n_threads : int or None
+        OpenMP threads (None: what OpenMP would use).  The result is bitwise the
+        same for any value.
 
     Returns
     -------
-    SufficientStatistics, additive over blocks of rows.
+    SufficientStatistics
+        Additive over blocks of rows computed with the same params.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastgmm.kernels import GMMParameters, sufficient_statistics
+    >>> p = GMMParameters([1.0], [[0.0, 0.0]], [[1.0, 1.0]], "diag")
+    >>> s = sufficient_statistics(np.zeros((3, 2)), p)
+    >>> s.nk, s.weight_sum
+    (array([3.]), 3.0)
     """
     X = check_array(X)
-    w = check_sample_weight(sample_weight, X.shape[0])
     _check_params(params, X.shape[1])
+    w = check_sample_weight(sample_weight, X.shape[0])
+    n_threads = effective_n_threads(n_threads)
     with single_threaded_blas():
-        return _sufficient_statistics(X, params, w, effective_n_threads(n_threads))
+        return _sufficient_statistics(X, params, w, n_threads)
 
 
 def _sufficient_statistics(X, params, w, n_threads):
-    """sufficient_statistics for validated inputs (the estimator's inner loop; the
+    """sufficient_statistics for validated inputs (the estimators' inner loop; the
     caller holds single_threaded_blas())."""
     hi, lo, prec, log_norm = params.pack(X.dtype)
-    vec = em_pass(X, w, hi, lo, prec, log_norm, _COV_CODE[params.covariance_type],
+    vec = em_pass(X, w, hi, lo, prec, log_norm, COV_CODES[params.covariance_type],
                   n_threads)
     shift = hi.astype(np.float64) + lo.astype(np.float64)
-    return SufficientStatistics.from_vector(vec, shift, params.covariance_type,
-                                            float(np.finfo(X.dtype).eps))
+    return SufficientStatistics(vec, shift, params.covariance_type,
+                                float(np.finfo(X.dtype).eps))
 
 
 def m_step(stats, reg_covar=1e-6):
     """New parameters from summed statistics.
 
+    Parameters
+    ----------
+    stats : SufficientStatistics
+    reg_covar : float >= 0
+        Added to the diagonal of every covariance (scikit-learn's convention).
+
     Returns
     -------
     params : GMMParameters (weights normalised to sum 1)
     covariances : ndarray, the shape of scikit-learn's ``covariances_``
+
+    Raises
+    ------
+    ValueError
+        When a component's covariance is not positive definite (scikit-learn's
+        "ill-defined empirical covariance" message).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastgmm.kernels import GMMParameters, sufficient_statistics, m_step
+    >>> X = np.array([[1.0], [3.0]])
+    >>> p = GMMParameters([1.0], [[0.0]], [[[1.0]]])
+    >>> new, cov = m_step(sufficient_statistics(X, p), reg_covar=0.0)
+    >>> float(new.means[0, 0]), float(cov[0, 0, 0])
+    (2.0, 1.0)
     """
+    if not isinstance(stats, SufficientStatistics):
+        raise TypeError(f"stats must be a SufficientStatistics; got "
+                        f"{type(stats).__name__}")
+    reg_covar = check_float(reg_covar, "reg_covar", 0.0)
+    if not np.isfinite(stats.vector).all():
+        raise ValueError("stats contains NaN or infinity")
+    return _m_step(stats, reg_covar)
+
+
+def _m_step(stats, reg_covar):
     nk, means, cov = _mstep.estimate_gaussian_parameters(
         stats.nk, stats.s1, stats.s2, stats.shift, stats.covariance_type, reg_covar,
         stats.eps)
@@ -183,13 +435,39 @@ def m_step(stats, reg_covar=1e-6):
 
 def score(X, params, n_threads=None, weighted_logprob=False, resp=False,
           loglik=False, label=False):
-    """Per-row scores of X: any of the weighted log-probabilities (N, K),
-    responsibilities (N, K), log-likelihood (N,) and labels (N,), in that order."""
+    """Per-row scores of X under params, in one parallel pass.
+
+    Parameters
+    ----------
+    X : array-like (n_samples, n_features)
+    params : GMMParameters
+    n_threads : int or None
+    weighted_logprob, resp, loglik, label : bool
+        Which outputs to compute.
+
+    Returns
+    -------
+    tuple of the requested arrays, in this order:
+    weighted_logprob (n_samples, n_components) float64, log w_k + log N(x | k);
+    resp (n_samples, n_components) float64, the responsibilities (a row of zero
+    density under every component gets zeros); loglik (n_samples,) float64,
+    log p(x) (-inf for such a row); label (n_samples,) int64, the most probable
+    component (-1 for such a row).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastgmm.kernels import GMMParameters, score
+    >>> p = GMMParameters([0.5, 0.5], [[0.0], [4.0]], [1.0, 1.0], "spherical")
+    >>> (labels,) = score(np.array([[0.1], [3.9]]), p, label=True)
+    >>> labels
+    array([0, 1])
+    """
     X = check_array(X)
     _check_params(params, X.shape[1])
+    n_threads = effective_n_threads(n_threads)
     with single_threaded_blas():
-        return _score(X, params, effective_n_threads(n_threads), weighted_logprob,
-                      resp, loglik, label)
+        return _score(X, params, n_threads, weighted_logprob, resp, loglik, label)
 
 
 def _score(X, params, n_threads, weighted_logprob=False, resp=False, loglik=False,
@@ -202,6 +480,6 @@ def _score(X, params, n_threads, weighted_logprob=False, resp=False, loglik=Fals
         "label": np.empty(n, dtype=np.int64) if label else None,
     }
     hi, lo, prec, log_norm = params.pack(X.dtype)
-    score_pass(X, hi, lo, prec, log_norm, _COV_CODE[params.covariance_type],
+    score_pass(X, hi, lo, prec, log_norm, COV_CODES[params.covariance_type],
                n_threads, **outs)
     return tuple(v for v in outs.values() if v is not None)

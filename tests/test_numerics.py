@@ -138,16 +138,15 @@ def test_collapsed_component_raises_instead_of_nan():
 def test_blas_and_loop_kernels_agree(cov, dtype):
     """At large D the per-block products go through BLAS (trmm/syrk); the C loops
     must give the same statistics and scores to round-off."""
-    from fastgmm._em import em_pass, score_pass
-    from fastgmm.kernels import _COV_CODE
+    from fastgmm._core import COV_CODES, em_pass, score_pass
     X = make_blobs(3000, 64, 3, seed=9).astype(dtype)
     g = GaussianMixture(3, covariance_type=cov, random_state=0, max_iter=3).fit(X)
-    packed = g._params().pack(dtype)
-    a = em_pass(X, None, *packed, _COV_CODE[cov], 2, use_blas=True)
-    b = em_pass(X, None, *packed, _COV_CODE[cov], 2, use_blas=False)
+    packed = g._kernel_params().pack(dtype)
+    a = em_pass(X, None, *packed, COV_CODES[cov], 2, use_blas=True)
+    b = em_pass(X, None, *packed, COV_CODES[cov], 2, use_blas=False)
     rtol = 1e-10 if dtype == np.float64 else 1e-4
     np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
     la, lb = np.empty(3000), np.empty(3000)
-    score_pass(X, *packed, _COV_CODE[cov], 2, loglik=la, use_blas=True)
-    score_pass(X, *packed, _COV_CODE[cov], 2, loglik=lb, use_blas=False)
+    score_pass(X, *packed, COV_CODES[cov], 2, loglik=la, use_blas=True)
+    score_pass(X, *packed, COV_CODES[cov], 2, loglik=lb, use_blas=False)
     np.testing.assert_allclose(la, lb, rtol=rtol)
