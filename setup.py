@@ -3,7 +3,8 @@
 Flags: -O3, OpenMP when the compiler has it (else a serial build and a warning),
 -fno-trapping-math / -fno-math-errno so the exp and max loops vectorise (never
 -ffast-math: the log-sum-exp needs IEEE infinities), no -march=native (the C core
-carries its own AVX2 clones).  FASTGMM_DEBUG=1 turns Cython's bounds checks on.
+carries its own AVX2 clones).  FASTGMM_DEBUG=1 turns Cython's bounds checks on;
+FASTGMM_REQUIRE_OPENMP=1 makes a compiler without OpenMP an error (CI sets it).
 """
 import os
 import shutil
@@ -59,6 +60,10 @@ def compiler_has_openmp():
 
 
 HAVE_OPENMP = compiler_has_openmp()
+if not HAVE_OPENMP and os.environ.get("FASTGMM_REQUIRE_OPENMP", "0") == "1":
+    # CI sets this: a serial build there would make the thread tests vacuous.
+    raise RuntimeError("fastgmm: FASTGMM_REQUIRE_OPENMP=1 but the C compiler has no "
+                       "working OpenMP (-fopenmp)")
 if not HAVE_OPENMP:
     warnings.warn("fastgmm: the C compiler has no OpenMP; building SERIAL kernels "
                   "(fastgmm.openmp_enabled() will be False).")

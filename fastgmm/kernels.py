@@ -158,11 +158,22 @@ class GMMParameters:
                                 self.covariance_type))
 
     def pack(self, dtype):
-        """Kernel layout in the working dtype: (means_hi, means_lo, prec, log_norm).
+        """The parameters in the C core's layout, in the working dtype.
 
-        means_hi is the mean rounded to dtype and means_lo the rest, so kernels
-        centre points exactly near each mean; prec holds U transposed (the C core
-        reads columns of U contiguously); log_norm = log w + log det U - D/2 log 2pi.
+        Parameters
+        ----------
+        dtype : float32 or float64, the dtype of the data to be scored
+
+        Returns
+        -------
+        means_hi, means_lo : ndarray (K, D)
+            The mean rounded to dtype and the rest, so kernels centre points exactly
+            near each mean.
+        prec : ndarray, 1-D
+            U transposed (the C core reads columns of U contiguously), or the
+            diagonal / spherical factors.
+        log_norm : ndarray (K,)
+            log w + log det U - D/2 log 2pi (-inf for a weight of 0).
         """
         dtype = np.dtype(dtype)
         hi = np.ascontiguousarray(self.means, dtype=dtype)
@@ -280,14 +291,34 @@ class SufficientStatistics:
                                     self.covariance_type, self.eps)
 
     def scaled(self, factor):
-        """Every sum multiplied by ``factor`` (stepwise EM's decay)."""
+        """Every sum multiplied by ``factor`` (stepwise EM's decay).
+
+        Parameters
+        ----------
+        factor : float >= 0
+
+        Returns
+        -------
+        SufficientStatistics
+        """
         factor = check_float(factor, "factor", 0.0)
         return self._like(self.vector * factor)
 
     def recentered(self, shift):
-        """The same statistics as moments around ``shift`` (K, D), exactly:
-        with delta = old shift - new shift,
-        s1' = s1 + nk delta,  s2' = s2 + s1 delta^T + delta s1^T + nk delta delta^T."""
+        """The same statistics as moments around other centres.
+
+        With delta = old shift - new shift: s1' = s1 + nk delta and
+        s2' = s2 + s1 delta^T + delta s1^T + nk delta delta^T (exact algebra; the
+        M-step's result is unchanged up to round-off).
+
+        Parameters
+        ----------
+        shift : array-like (n_components, n_features), finite
+
+        Returns
+        -------
+        SufficientStatistics
+        """
         shift = np.asarray(shift, dtype=np.float64)
         _check_shape(shift, self.shift.shape, "shift")
         _check_finite(shift, "shift")
@@ -413,7 +444,7 @@ def m_step(stats, reg_covar=1e-6):
     >>> X = np.array([[1.0], [3.0]])
     >>> p = GMMParameters([1.0], [[0.0]], [[[1.0]]])
     >>> new, cov = m_step(sufficient_statistics(X, p), reg_covar=0.0)
-    >>> float(new.means[0, 0]), float(cov[0, 0, 0])
+    >>> round(float(new.means[0, 0]), 9), round(float(cov[0, 0, 0]), 9)
     (2.0, 1.0)
     """
     if not isinstance(stats, SufficientStatistics):

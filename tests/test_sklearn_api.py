@@ -104,16 +104,6 @@ def test_convergence_warning_and_verbose(capsys):
     assert "did not converge" in out
 
 
-def test_n_init_keeps_the_best_lower_bound():
-    X = make_blobs(800, 2, 5, spread=2.0)
-    single = [GaussianMixture(5, random_state=s, init_params="random_from_data")
-              .fit(X).lower_bound_ for s in range(4)]
-    multi = GaussianMixture(5, n_init=4, random_state=0,
-                            init_params="random_from_data").fit(X)
-    assert multi.lower_bound_ >= min(single)
-    assert multi.lower_bounds_[-1] == multi.lower_bound_
-
-
 def test_warm_start_continues_from_previous_fit():
     X = make_blobs(800, 2, 3)
     full = GaussianMixture(3, random_state=0, max_iter=20, tol=0).fit(X)
