@@ -40,12 +40,11 @@ def _real_array(value, name):
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of real numbers; got {value!r}")
     try:
-        arr = np.array(value, dtype=np.float64)
+        if np.iscomplexobj(value):  # before the cast, which would drop the imaginary part
+            raise TypeError(f"{name} must be real; got complex values")
+        return np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
-    if np.iscomplexobj(value):
-        raise TypeError(f"{name} must be real; got complex values")
-    return arr
 
 
 def _check_shape(arr, shape, name):
@@ -107,13 +106,19 @@ class GMMParameters:
         if w.ndim != 1 or w.shape[0] < 1:
             raise ValueError(f"weights must have shape (n_components,); got {w.shape}")
         K = w.shape[0]
-        if m.ndim != 2 or m.shape[0] != K or m.shape[1] < 1:
-            raise ValueError(f"means must have shape (n_components={K}, n_features); "
-                             f"got {m.shape}")
+        if m.ndim != 2 or m.shape[1] < 1:
+            raise ValueError(f"means must have shape (n_components, n_features); got "
+                             f"{m.shape}")
+        if m.shape[0] != K:
+            raise ValueError(f"weights has {K} entries but means has {m.shape[0]} rows "
+                             "(one per component each)")
         D = m.shape[1]
-        _check_shape(u, {"full": (K, D, D), "tied": (D, D), "diag": (K, D),
-                         "spherical": (K,)}[covariance_type],
-                     f"precisions_cholesky ({covariance_type})")
+        expected = {"full": (K, D, D), "tied": (D, D), "diag": (K, D),
+                    "spherical": (K,)}[covariance_type]
+        if u.shape != expected:
+            raise ValueError(f"precisions_cholesky ({covariance_type}) must have shape "
+                             f"{expected} for {K} weights and means of {D} features; "
+                             f"got {u.shape}")
         for arr, name in ((w, "weights"), (m, "means"), (u, "precisions_cholesky")):
             _check_finite(arr, name)
         if (w < 0).any() or not w.sum() > 0:
