@@ -80,6 +80,9 @@ typedef struct {
     const void *means_lo;
     const void *prec;
     const void *log_norm;
+    /* em_rows accumulates resp_entropy_sum only when this is non-zero (it costs an
+     * FMA per exp, ~10% of a pass at small D); otherwise that field is left alone. */
+    int resp_entropy;
     /* Optional (NULL: C loops).  For full/tied with n_features >= FGMM_BLAS_MIN_D
      * the per-block products run as trmm (log-density) and syrk (scatter); the
      * caller must keep BLAS single-threaded inside the OpenMP region. */
@@ -92,7 +95,8 @@ typedef struct {
  *   [loglik_sum, weight_sum, resp_entropy_sum, nk (K), s1 (K x D), s2 (K x S)]
  *   loglik_sum       sum_i w_i log p(x_i)
  *   weight_sum       sum_i w_i
- *   resp_entropy_sum sum_i w_i sum_k r_ik log r_ik   (minus the entropy; <= 0)
+ *   resp_entropy_sum sum_i w_i sum_k r_ik log r_ik   (minus the entropy; <= 0;
+ *                    only with params.resp_entropy)
  *   nk               sum_i w_i r_ik
  *   s1               sum_i w_i r_ik (x_i - c_k)
  *   s2               sum_i w_i r_ik (x_i - c_k)(x_i - c_k)^T, upper triangle packed

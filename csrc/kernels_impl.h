@@ -310,12 +310,13 @@ static void FN(weighted_logprob_block)(const PARAMS *restrict pm,
  * With m = max_k L[k][p], e_k = exp(L[k][p] - m), s = sum_k e_k:
  *   sum_k r_k log r_k = (1/s) sum_k e_k (L[k][p] - m) - log s,
  * one extra FMA per exp.  Terms below EXP_CUTOFF (e_k = 0, L possibly -inf) are
- * skipped rather than multiplied, since 0 * -inf is NaN.
+ * skipped rather than multiplied, since 0 * -inf is NaN.  want_entropy is a constant
+ * at every (always inlined) call, so the plain pass carries none of this work.
  * A point with zero density everywhere gets ll = -inf, zero responsibilities and
  * ent = 0. */
-static void FN(normalize_block)(REAL *restrict L, int K, int npad,
-                                const REAL *restrict w, REAL *restrict ll,
-                                REAL *restrict sum, REAL *restrict ent)
+static inline __attribute__((always_inline)) void FN(normalize_block)(
+    REAL *restrict L, int K, int npad, const REAL *restrict w, REAL *restrict ll,
+    REAL *restrict sum, REAL *restrict ent, const int want_entropy)
 {
     for (int p = 0; p < npad; p++) ll[p] = L[p];
     for (int k = 1; k < K; k++) {
@@ -334,14 +335,14 @@ static void FN(normalize_block)(REAL *restrict L, int K, int npad,
             const REAL e = FN(fexp)(x);
             Lk[p] = e;
             sum[p] += e;
-            ent[p] += x > (REAL)EXP_CUTOFF ? e * x : (REAL)0;
+            if (want_entropy) ent[p] += x > (REAL)EXP_CUTOFF ? e * x : (REAL)0;
         }
     }
     for (int p = 0; p < npad; p++) {
         const REAL s = sum[p];
         const REAL log_s = s > 0 ? FN(flog)(s) : (REAL)0; /* s >= 1 or 0 */
         ll[p] = s > 0 ? ll[p] + log_s : -(REAL)INFINITY;
-        ent[p] = s > 0 ? w[p] * (ent[p] / s - log_s) : (REAL)0;
+        if (want_entropy) ent[p] = s > 0 ? w[p] * (ent[p] / s - log_s) : (REAL)0;
         sum[p] = s > 0 ? w[p] / s : (REAL)0;
     }
     for (int k = 0; k < K; k++) {
@@ -578,7 +579,10 @@ static int FN(em_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_
         FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
         FN(load_weights)(sample_weight, r0, nb, w);
         FN(weighted_logprob_block)(&pm, Xt, npad, diff, L);
-        FN(normalize_block)(L, K, npad, w, ll, tmp, ent);
+        if (params->resp_entropy)
+            FN(normalize_block)(L, K, npad, w, ll, tmp, ent, 1);
+        else
+            FN(normalize_block)(L, K, npad, w, ll, tmp, ent, 0);
         double block_ll = 0, block_w = 0, block_ent = 0;
         for (int p = 0; p < nb; p++) {
             if (w[p] != 0) { /* a zero-weight row is absent, even at ll = -inf */
@@ -628,7 +632,7 @@ static int FN(score_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t r
             }
         }
         if (resp || loglik) {
-            FN(normalize_block)(L, K, npad, w, ll, tmp, ent);
+            FN(normalize_block)(L, K, npad, w, ll, tmp, ent, 0);
             if (loglik)
                 for (int p = 0; p < nb; p++) loglik[r0 + p] = ll[p];
             if (resp)

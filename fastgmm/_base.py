@@ -67,9 +67,10 @@ class ArraySource:
     def dtype(self):
         return self.X.dtype
 
-    def statistics(self, params):
+    def statistics(self, params, resp_entropy=False):
         """Sufficient statistics of every row under ``params`` (one pass)."""
-        return _sufficient_statistics(self.X, params, self.sample_weight, self.n_threads)
+        return _sufficient_statistics(self.X, params, self.sample_weight, self.n_threads,
+                                      resp_entropy)
 
     def initialization_data(self):
         """(X, sample_weight) the initialisers read: here, all of it."""

@@ -193,7 +193,7 @@ cdef size_t _fill_params(PassCtx *ctx, const floating[:, :] X,
 def em_pass(const floating[:, :] X, const double[::1] sample_weight,
             const floating[:, ::1] means_hi, const floating[:, ::1] means_lo,
             const floating[::1] prec, const floating[::1] log_norm,
-            int cov_type, int n_threads, bint use_blas=True):
+            int cov_type, int n_threads, bint use_blas=True, bint resp_entropy=False):
     """Fused E-step and sufficient statistics over all rows of X.
 
     Parameters
@@ -205,6 +205,7 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
     cov_type : int, one of the COV_CODES values
     n_threads : int, OpenMP threads
     use_blas : bool, BLAS-3 products for full/tied at n_features >= FGMM_BLAS_MIN_D
+    resp_entropy : bool, also accumulate resp_entropy_sum (else it stays 0)
 
     Returns
     -------
@@ -214,6 +215,7 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
     _fill_x(&ctx, X, sample_weight, n_threads)
     cdef size_t scratch_bytes = _fill_params(&ctx, X, means_hi, means_lo, prec,
                                              log_norm, cov_type, use_blas)
+    ctx.params.resp_entropy = resp_entropy
     size = stats_layout(ctx.params.n_features, ctx.params.n_components, cov_type)["size"]
     return reduce_over_rows(_em_chunk, &ctx, X.shape[0], size, scratch_bytes, n_threads)
 

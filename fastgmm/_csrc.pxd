@@ -24,6 +24,7 @@ cdef extern from "fastgmm.h" nogil:
         const void *means_lo
         const void *prec
         const void *log_norm
+        int resp_entropy
         fgmm_blas_fn trmm
         fgmm_blas_fn syrk
 

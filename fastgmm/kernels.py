@@ -207,7 +207,7 @@ class SufficientStatistics:
     loglik_sum : float, sum_i w_i log p(x_i) under the parameters used
     weight_sum : float, sum_i w_i
     resp_entropy_sum : float, sum_i w_i sum_k r_ik log r_ik (minus the entropy of
-        the responsibilities, for ICL and variational bounds)
+        the responsibilities, for ICL and variational bounds); NaN unless asked for
     nk : (K,) sum_i w_i r_ik
     s1 : (K, D) sum_i w_i r_ik (x_i - shift_k)
     s2 : (K, S) sum_i w_i r_ik of (x_i - shift_k)(x_i - shift_k)^T, its upper
@@ -375,7 +375,8 @@ def _check_params(params, n_features):
                          f"{params.n_features} features.")
 
 
-def sufficient_statistics(X, params, sample_weight=None, n_threads=None):
+def sufficient_statistics(X, params, sample_weight=None, n_threads=None,
+                          resp_entropy=False):
     """One fused E-step pass: log-likelihood and sufficient statistics of X.
 
     Parameters
@@ -388,6 +389,9 @@ def sufficient_statistics(X, params, sample_weight=None, n_threads=None):
     n_threads : int or None
         OpenMP threads (None: what OpenMP would use).  The result is bitwise the
         same for any value.
+    resp_entropy : bool, default=False
+        Also accumulate ``resp_entropy_sum`` (an extra ~10% at small n_features);
+        otherwise that field is NaN (not computed).
 
     Returns
     -------
@@ -408,15 +412,19 @@ def sufficient_statistics(X, params, sample_weight=None, n_threads=None):
     w = check_sample_weight(sample_weight, X.shape[0])
     n_threads = effective_n_threads(n_threads)
     with single_threaded_blas():
-        return _sufficient_statistics(X, params, w, n_threads)
+        return _sufficient_statistics(X, params, w, n_threads, bool(resp_entropy))
 
 
-def _sufficient_statistics(X, params, w, n_threads):
+def _sufficient_statistics(X, params, w, n_threads, resp_entropy=False):
     """sufficient_statistics for validated inputs (the estimators' inner loop; the
     caller holds single_threaded_blas())."""
     hi, lo, prec, log_norm = params.pack(X.dtype)
-    vec = em_pass(X, w, hi, lo, prec, log_norm, COV_CODES[params.covariance_type],
-                  n_threads)
+    cov_code = COV_CODES[params.covariance_type]
+    vec = em_pass(X, w, hi, lo, prec, log_norm, cov_code, n_threads,
+                  resp_entropy=resp_entropy)
+    if not resp_entropy:
+        vec[stats_layout(X.shape[1], params.n_components, cov_code)
+            ["resp_entropy_sum"][0]] = np.nan
     shift = hi.astype(np.float64) + lo.astype(np.float64)
     return SufficientStatistics(vec, shift, params.covariance_type,
                                 float(np.finfo(X.dtype).eps))
@@ -456,8 +464,8 @@ def m_step(stats, reg_covar=1e-6):
         raise TypeError(f"stats must be a SufficientStatistics; got "
                         f"{type(stats).__name__}")
     reg_covar = check_float(reg_covar, "reg_covar", 0.0)
-    if not np.isfinite(stats.vector).all():
-        raise ValueError("stats contains NaN or infinity")
+    if not all(np.isfinite(getattr(stats, f)).all() for f in ("nk", "s1", "s2")):
+        raise ValueError("stats contains NaN or infinity in nk, s1 or s2")
     return _m_step(stats, reg_covar)
 
 
