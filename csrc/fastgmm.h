@@ -137,7 +137,7 @@ typedef struct {
                    double *partial);
 
     /* Scoring over rows [row_begin, row_end); every output is optional (NULL) and
-     * is indexed by global row:
+     * is indexed by global row; the real outputs are in the working precision:
      *   OUT weighted_logprob (N x K): log w_k + log N(x | k)
      *   OUT resp (N x K): posterior probabilities (0 where loglik is -inf)
      *   OUT loglik (N): log sum_k w_k N(x | k)
@@ -145,8 +145,8 @@ typedef struct {
      *       component has zero density */
     int (*score_rows)(const fgmm_params *params, const void *X, ptrdiff_t row_stride,
                       ptrdiff_t col_stride, ptrdiff_t row_begin, ptrdiff_t row_end,
-                      void *scratch, double *weighted_logprob, double *resp,
-                      double *loglik, int64_t *label);
+                      void *scratch, void *weighted_logprob, void *resp,
+                      void *loglik, int64_t *label);
 
     /* One Lloyd assignment step over rows [row_begin, row_end).
      * IN centers (K x D, working precision), sample_weight (NULL: ones);

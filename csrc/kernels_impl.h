@@ -601,10 +601,11 @@ static int FN(em_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_
 
 static int FN(score_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_stride,
                           ptrdiff_t col_stride, ptrdiff_t row_begin, ptrdiff_t row_end,
-                          void *scratch, double *weighted_logprob, double *resp,
-                          double *loglik, int64_t *label)
+                          void *scratch, void *weighted_logprob_v, void *resp_v,
+                          void *loglik_v, int64_t *label)
 {
     PARAMS pm;
+    REAL *weighted_logprob = weighted_logprob_v, *resp = resp_v, *loglik = loglik_v;
     if (FN(typed_params)(params, &pm) != FGMM_OK || !Xv || !scratch) return FGMM_EINVAL;
     const REAL *X = (const REAL *)Xv;
     const int D = pm.n_features, K = pm.n_components;

@@ -176,8 +176,9 @@ class BaseMixture:
 
     A subclass defines ``__init__`` (its parameters, stored as given),
     ``_check_model_parameters(p, n_features)`` (its own checks), ``_make_model(p)``,
-    ``_get_state()`` / ``_set_state(state)`` (the model state <-> fitted attributes)
-    and ``_kernel_params()`` (the fitted Gaussian the scoring kernels evaluate).
+    ``_state_from_attributes()`` / ``_set_state(state, dtype)`` (the model state <->
+    fitted attributes in the data's dtype) and ``_kernel_params()`` (the fitted
+    Gaussian the scoring kernels evaluate).
     """
 
     # ------------------------------------------------------------ parameter API
@@ -357,19 +358,41 @@ class BaseMixture:
                             max_iter=p["max_iter"], tol=p["tol"],
                             random_state=p["random_state"], monitor=monitor,
                             warm_state=self._get_state() if warm else None,
-                            warm_lower_bound=self.lower_bound_ if warm else -np.inf)
-        # Fitted attributes are set together, only once the fit has succeeded.
-        self._set_state(result.state)
+                            warm_lower_bound=self._warm_lower_bound() if warm else -np.inf)
+        # Fitted attributes are set together, only once the fit has succeeded, in
+        # X's dtype (as scikit-learn >= 1.8); the float64 state and bound stay
+        # private for a warm start.
+        real = X.dtype.type
+        self._set_state(result.state, X.dtype)
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
-        self.lower_bound_ = result.lower_bound
-        self.lower_bounds_ = result.lower_bounds
+        self.lower_bound_ = real(result.lower_bound)
+        self.lower_bounds_ = [real(b) for b in result.lower_bounds]
+        self._warm = (result.state, result.lower_bound, self._published())
         self.n_features_in_ = n_features
         if names is not None:
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         return source
+
+    def _published(self):
+        """Identities of the published parameter arrays (a warm start trusts the
+        private float64 state only while these are the very same objects)."""
+        return tuple(id(getattr(self, a, None)) for a in
+                     ("weights_", "means_", "precisions_cholesky_", "lower_bound_"))
+
+    def _private_warm(self):
+        warm = getattr(self, "_warm", None)
+        return warm if warm is not None and warm[2] == self._published() else None
+
+    def _get_state(self):
+        warm = self._private_warm()
+        return warm[0] if warm is not None else self._state_from_attributes()
+
+    def _warm_lower_bound(self):
+        warm = self._private_warm()
+        return warm[1] if warm is not None else float(self.lower_bound_)
 
     # ------------------------------------------------------------ inference
     def _scores(self, X, **which):

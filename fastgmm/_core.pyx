@@ -79,9 +79,9 @@ ctypedef struct PassCtx:
     int n_clusters             # k-means passes
     const void *centers        # IN, K x D in X's dtype (one center for nearest_pass)
     const double *sample_weight
-    double *weighted_logprob   # OUT, N x K or NULL
-    double *resp               # OUT, N x K or NULL
-    double *loglik             # OUT, N or NULL
+    void *weighted_logprob     # OUT, N x K or NULL (X's dtype)
+    void *resp                 # OUT, N x K or NULL (X's dtype)
+    void *loglik               # OUT, N or NULL (X's dtype)
     double *min_dist           # OUT (kmeans_pass, optional) / INOUT (nearest_pass)
     int64_t *label             # OUT, N or NULL
     int32_t *cluster           # OUT, N (k-means labels)
@@ -223,13 +223,13 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
 def score_pass(const floating[:, :] X,
                const floating[:, ::1] means_hi, const floating[:, ::1] means_lo,
                const floating[::1] prec, const floating[::1] log_norm,
-               int cov_type, int n_threads, double[:, ::1] weighted_logprob=None,
-               double[:, ::1] resp=None, double[::1] loglik=None,
+               int cov_type, int n_threads, floating[:, ::1] weighted_logprob=None,
+               floating[:, ::1] resp=None, floating[::1] loglik=None,
                int64_t[::1] label=None, bint use_blas=True):
     """Per-row scores of X under packed parameters, written into the given outputs.
 
-    Outputs (any may be None): weighted_logprob and resp (n_samples, n_components)
-    float64, loglik (n_samples,) float64, label (n_samples,) int64 (-1 for a row of
+    Outputs (any may be None), real ones in X's dtype: weighted_logprob and resp
+    (n_samples, n_components), loglik (n_samples,), label (n_samples,) int64 (-1 for a row of
     zero density under every component).
     """
     cdef PassCtx ctx

@@ -44,7 +44,7 @@ cdef extern from "fastgmm.h" nogil:
         int (*score_rows)(const fgmm_params *params, const void *X,
                           Py_ssize_t row_stride, Py_ssize_t col_stride,
                           Py_ssize_t row_begin, Py_ssize_t row_end, void *scratch,
-                          double *weighted_logprob, double *resp, double *loglik,
+                          void *weighted_logprob, void *resp, void *loglik,
                           int64_t *label) noexcept nogil
         int (*kmeans_rows)(const void *X, Py_ssize_t row_stride,
                            Py_ssize_t col_stride, int n_features, int n_clusters,

@@ -491,12 +491,12 @@ def score(X, params, n_threads=None, weighted_logprob=False, resp=False,
 
     Returns
     -------
-    tuple of the requested arrays, in this order:
-    weighted_logprob (n_samples, n_components) float64, log w_k + log N(x | k);
-    resp (n_samples, n_components) float64, the responsibilities (a row of zero
-    density under every component gets zeros); loglik (n_samples,) float64,
-    log p(x) (-inf for such a row); label (n_samples,) int64, the most probable
-    component (-1 for such a row).
+    tuple of the requested arrays, in this order (real ones in X's dtype, float32
+    or float64): weighted_logprob (n_samples, n_components), log w_k + log N(x | k);
+    resp (n_samples, n_components), the responsibilities (a row of zero density
+    under every component gets zeros); loglik (n_samples,), log p(x) (-inf for
+    such a row); label (n_samples,) int64, the most probable component (-1 for
+    such a row).
 
     Examples
     --------
@@ -517,10 +517,11 @@ def score(X, params, n_threads=None, weighted_logprob=False, resp=False,
 def _score(X, params, n_threads, weighted_logprob=False, resp=False, loglik=False,
            label=False):
     n, K = X.shape[0], params.n_components
+    # real outputs in X's dtype: float32 data is scored in float32 (as scikit-learn)
     outs = {
-        "weighted_logprob": np.empty((n, K)) if weighted_logprob else None,
-        "resp": np.empty((n, K)) if resp else None,
-        "loglik": np.empty(n) if loglik else None,
+        "weighted_logprob": np.empty((n, K), X.dtype) if weighted_logprob else None,
+        "resp": np.empty((n, K), X.dtype) if resp else None,
+        "loglik": np.empty(n, X.dtype) if loglik else None,
         "label": np.empty(n, dtype=np.int64) if label else None,
     }
     hi, lo, prec, log_norm = params.pack(X.dtype)

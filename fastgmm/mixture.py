@@ -135,8 +135,10 @@ default='kmeans'
 
     Notes
     -----
-    Attributes are float64 whatever the dtype of X; float32 input is never copied to
-    float64 and its statistics accumulate in float64 around the current means.
+    Fitted attributes have the dtype of X (float32 or float64), as in scikit-learn
+    >= 1.8; float32 input is never copied to float64, its statistics accumulate in
+    float64 around the current means, and a warm start continues from the float64
+    state kept privately.
     ``fit`` and ``fit_predict`` also take ``sample_weight`` (a weight of k gives the
     fit of k copies of the row) and ``callback`` (called after every iteration).
     See the README for the differences from scikit-learn.
@@ -192,21 +194,22 @@ default='kmeans'
     def _make_model(self, p):
         return GaussianModel(p)
 
-    def _get_state(self):
-        return GaussianState(self._kernel_params(), self.covariances_)
+    def _state_from_attributes(self):
+        return GaussianState(self._kernel_params(),
+                             np.asarray(self.covariances_, dtype=np.float64))
 
-    def _set_state(self, state):
+    def _set_state(self, state, dtype):
         params, covariances = state
         if covariances is None:
             covariances = _mstep.covariances_from_cholesky(params.precisions_cholesky,
                                                            params.covariance_type)
-        # writable copies: the model's own arrays are read-only
-        self.weights_ = np.array(params.weights)
-        self.means_ = np.array(params.means)
-        self.covariances_ = covariances
-        self.precisions_cholesky_ = np.array(params.precisions_cholesky)
-        self.precisions_ = _mstep.precisions_from_cholesky(params.precisions_cholesky,
-                                                           params.covariance_type)
+        # writable copies in the data's dtype: the model's own arrays are read-only
+        self.weights_ = np.array(params.weights, dtype=dtype)
+        self.means_ = np.array(params.means, dtype=dtype)
+        self.covariances_ = np.array(covariances, dtype=dtype)
+        self.precisions_cholesky_ = np.array(params.precisions_cholesky, dtype=dtype)
+        self.precisions_ = _mstep.precisions_from_cholesky(
+            params.precisions_cholesky, params.covariance_type).astype(dtype)
 
     def _kernel_params(self):
         return GMMParameters(self.weights_, self.means_, self.precisions_cholesky_,

@@ -221,3 +221,35 @@ def test_every_public_callable_has_a_numpydoc_docstring():
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ----------------------------------------------------------------- dtypes
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_float32_data_gives_float32_attributes_and_outputs(cov):
+    X = make_blobs(600, 3, 3, seed=6).astype(np.float32)
+    g = GaussianMixture(3, covariance_type=cov, random_state=0).fit(X)
+    for attr in ("weights_", "means_", "covariances_", "precisions_",
+                 "precisions_cholesky_"):
+        assert getattr(g, attr).dtype == np.float32, attr
+    assert isinstance(g.lower_bound_, np.float32)
+    assert g.predict_proba(X).dtype == np.float32
+    assert g.score_samples(X).dtype == np.float32
+    g64 = GaussianMixture(3, covariance_type=cov, random_state=0).fit(X.astype(np.float64))
+    assert g64.means_.dtype == np.float64 and g64.predict_proba(X).dtype == np.float32
+
+
+def test_float32_warm_start_continues_the_private_float64_state():
+    X = make_blobs(2000, 3, 3, seed=7, spread=1.5).astype(np.float32)
+    kw = dict(random_state=0, tol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        straight = GaussianMixture(3, max_iter=10, **kw).fit(X)
+        warm = GaussianMixture(3, max_iter=5, warm_start=True, **kw).fit(X).fit(X)
+        # published float32 attributes replaced by the user: the warm start uses them
+        edited = GaussianMixture(3, max_iter=5, warm_start=True, **kw).fit(X)
+        edited.means_ = edited.means_.copy()
+        edited.fit(X)
+    assert np.array_equal(warm.means_, straight.means_)
+    assert np.array_equal(warm.covariances_, straight.covariances_)
+    assert not np.array_equal(edited.means_, straight.means_)
+    np.testing.assert_allclose(edited.means_, straight.means_, rtol=1e-4)

@@ -149,7 +149,7 @@ def test_blas_and_loop_kernels_agree(cov, dtype):
     b = em_pass(X, None, *packed, COV_CODES[cov], 2, use_blas=False)
     rtol = 1e-10 if dtype == np.float64 else 1e-4
     np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
-    la, lb = np.empty(3000), np.empty(3000)
+    la, lb = np.empty(3000, dtype), np.empty(3000, dtype)
     score_pass(X, *packed, COV_CODES[cov], 2, loglik=la, use_blas=True)
     score_pass(X, *packed, COV_CODES[cov], 2, loglik=lb, use_blas=False)
     np.testing.assert_allclose(la, lb, rtol=rtol)
