@@ -7,12 +7,15 @@
 # most `wave` chunks so that partial memory stays under PARTIAL_BUDGET bytes.  Chunk
 # boundaries, wave size and summation order depend only on (n_rows, partial_len),
 # never on the number of threads or on which thread finished first, so results are
-# bitwise identical for any thread count.
+# bitwise identical for any thread count.  Between waves the GIL is taken briefly to
+# check for signals, so Ctrl-C interrupts a long pass within one wave (a wave is at
+# most MAX_WAVE chunks: tens of milliseconds at typical sizes).
 import numpy as np
 
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
+from cpython.exc cimport PyErr_CheckSignals
 
 from ._csrc cimport FGMM_BLOCK, FGMM_ENOMEM, FGMM_OK
 
@@ -95,19 +98,23 @@ cdef object reduce_over_rows(chunk_fn_t fn, const void *ctx, Py_ssize_t n_rows,
                 for e in range(partial_len):
                     tot[e] += part[c, e]
         _check_status(st[:nw])
+        PyErr_CheckSignals()  # raises KeyboardInterrupt after Ctrl-C
     return total
 
 
 cdef int map_over_rows(chunk_fn_t fn, const void *ctx, Py_ssize_t n_rows,
                        size_t scratch_bytes, int n_threads) except -1:
-    """Run fn over all rows in parallel; fn writes per-row outputs only."""
+    """Run fn over all rows in parallel, in waves of MAX_WAVE chunks (signals are
+    checked between waves); fn writes per-row outputs only."""
     cdef Py_ssize_t n_chunks = (n_rows + CHUNK_ROWS - 1) // CHUNK_ROWS
-    if n_chunks == 0:
-        return 0
-    status = np.zeros(n_chunks, dtype=np.intc)
+    cdef Py_ssize_t w0, nw
+    status = np.zeros(MAX_WAVE, dtype=np.intc)
     cdef int[::1] st = status
-    with nogil:
-        _run_wave(fn, ctx, 0, n_chunks, CHUNK_ROWS, n_rows, NULL, 0, scratch_bytes,
-                  <int>max(1, min(n_threads, n_chunks)), &st[0])
-    _check_status(st)
+    for w0 in range(0, n_chunks, MAX_WAVE):
+        nw = min(MAX_WAVE, n_chunks - w0)
+        with nogil:
+            _run_wave(fn, ctx, w0, nw, CHUNK_ROWS, n_rows, NULL, 0, scratch_bytes,
+                      <int>max(1, min(n_threads, nw)), &st[0])
+        _check_status(st[:nw])
+        PyErr_CheckSignals()
     return 0
