@@ -8,10 +8,12 @@ The driver (``run_em``) runs restarts and iterations against two small seams:
   ``scores(params, ...)`` (per-row outputs).  ``ArraySource`` serves an in-memory or
   memory-mapped array; a Dask collection or a stream of batches is another source.
 * a **model** -- what the statistics mean.  It answers ``initialize(source,
-  random_state)``, ``m_step(stats, state)``, ``lower_bound(stats, state)`` and
-  ``kernel_params(state)`` (the Gaussian the E-step kernel evaluates).  The
-  maximum-likelihood mixture is ``mixture.GaussianModel``; a variational mixture
-  is another model.
+  random_state)``, ``m_step(stats, state, source)`` (the source, for a model that
+  must look at the data again, e.g. to re-seed a component), ``lower_bound(stats,
+  state)`` and ``kernel_params(state)`` (the Gaussian the E-step kernel evaluates),
+  and says with ``needs_resp_entropy`` whether its bound needs the entropy of the
+  responsibilities.  The maximum-likelihood mixture is ``mixture.GaussianModel``; a
+  variational mixture is another model.
 
 Neither seam knows about the other, and estimators only translate between
 scikit-learn's attributes and a model state.  ``BaseMixture`` holds the rest of the
@@ -142,13 +144,14 @@ def run_em(source, model, *, n_init, max_iter, tol, random_state, monitor,
         converged = False
         for n_iter in range(1, max_iter + 1):
             prev = lower_bound
-            stats = source.statistics(model.kernel_params(state))
+            stats = source.statistics(model.kernel_params(state),
+                                      resp_entropy=model.needs_resp_entropy)
             if not np.isfinite(stats.mean_log_likelihood):
                 raise ValueError(
                     "The log-likelihood is not finite: some samples have zero "
                     "density under every component (overflow). Scale the input "
                     "data or increase reg_covar.")
-            state = model.m_step(stats, state)
+            state = model.m_step(stats, state, source)
             lower_bound = model.lower_bound(stats, state)
             bounds.append(lower_bound)
             change = lower_bound - prev

@@ -231,11 +231,24 @@ def _as_float_array(value, name, shape):
 
 
 def check_weights_init(weights, n_components):
+    """float64 copy of weights_init, checked as scikit-learn's ``_check_weights``.
+
+    The sum must be 1 within 1e-8, or within 1e-6 when the weights are float32
+    (scikit-learn's tolerances: float32 weights normalised in float32 are off by
+    more than 1e-8).
+    """
+    try:
+        float32 = np.asarray(weights).dtype == np.float32
+    except (TypeError, ValueError):  # _as_float_array reports it
+        float32 = False
     w = _as_float_array(weights, "weights", (n_components,))
     if (w < 0).any() or (w > 1).any():
+        # scikit-learn's message word for word, which its own test
+        # (test_check_weights) asserts: it labels the minimum "max value" and the
+        # maximum "min value".
         raise ValueError("The parameter 'weights' should be in the range [0, 1], but got "
-                         f"max value {w.max():.5f}, min value {w.min():.5f}")
-    if not abs(1.0 - w.sum()) <= 1e-8:
+                         f"max value {w.min():.5f}, min value {w.max():.5f}")
+    if not abs(1.0 - w.sum()) <= (1e-6 if float32 else 1e-8):
         raise ValueError("The parameter 'weights' should be normalized, but got "
                          f"sum(weights) = {w.sum():.5f}")
     return w

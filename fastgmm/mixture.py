@@ -11,7 +11,9 @@ from collections import namedtuple
 import numpy as np
 
 from . import _mstep
-from ._base import BaseMixture
+from ._base import ArraySource, BaseMixture
+from ._blas import single_threaded_blas
+from ._openmp import effective_n_threads
 from ._init import initial_parameters
 from ._validation import (COVARIANCE_TYPES, check_choice, check_means_init,
                           check_precisions_init, check_weights_init)
@@ -30,6 +32,8 @@ class GaussianModel:
     p : dict
         Validated estimator parameters (``BaseMixture._check_parameters``).
     """
+
+    needs_resp_entropy = False  # the bound is the mean log-likelihood
 
     def __init__(self, p):
         self.p = p
@@ -57,7 +61,7 @@ class GaussianModel:
     def kernel_params(self, state):
         return state.params
 
-    def m_step(self, stats, state):
+    def m_step(self, stats, state, source):
         return GaussianState(*_m_step(stats, self.p["reg_covar"]))
 
     def lower_bound(self, stats, state):
@@ -245,6 +249,29 @@ default='kmeans'
         """
         X, _ = self._validate_X(X, reset=False)
         return -2 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
+
+    def icl(self, X):
+        """Integrated completed likelihood criterion on X (lower is better).
+
+        BIC plus twice the entropy of the responsibilities: it also penalises
+        components that overlap (Biernacki, Celeux and Govaert, 2000).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        float
+            ``bic(X) - 2 sum_i sum_k r_ik log r_ik``.
+        """
+        X, _ = self._validate_X(X, reset=False)
+        source = ArraySource(X, None, effective_n_threads(self.n_threads))
+        with single_threaded_blas():
+            stats = source.statistics(self._kernel_params(), resp_entropy=True)
+        n = X.shape[0]
+        bic = -2 * stats.loglik_sum + self._n_parameters() * np.log(n)
+        return float(bic - 2 * stats.resp_entropy_sum)
 
     def _n_parameters(self):
         return _mstep.n_parameters(self.means_.shape[0], self.means_.shape[1],

@@ -253,3 +253,13 @@ def test_float32_warm_start_continues_the_private_float64_state():
     assert np.array_equal(warm.covariances_, straight.covariances_)
     assert not np.array_equal(edited.means_, straight.means_)
     np.testing.assert_allclose(edited.means_, straight.means_, rtol=1e-4)
+
+
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_icl_is_bic_plus_twice_the_responsibility_entropy(cov):
+    X = make_blobs(800, 2, 3, seed=8, spread=1.5)
+    g = GaussianMixture(3, covariance_type=cov, random_state=0).fit(X)
+    resp = g.predict_proba(X)
+    entropy = -float(xlogy(resp, resp).sum())
+    assert entropy > 1.0
+    assert g.icl(X) == pytest.approx(g.bic(X) + 2 * entropy, rel=1e-10)
