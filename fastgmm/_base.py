@@ -397,6 +397,23 @@ class BaseMixture:
         warm = self._private_warm()
         return warm[1] if warm is not None else float(self.lower_bound_)
 
+    # ------------------------------------------------------------ persistence
+    def save(self, path):
+        """Write the fitted model to a portable, pickle-free file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination (``.npz``; see ``fastgmm.io`` for the format).
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        from .io import save_model
+        return save_model(self, path)
+
     # ------------------------------------------------------------ inference
     def _scores(self, X, **which):
         X, _ = self._validate_X(X, reset=False)
