@@ -74,6 +74,10 @@ class ArraySource:
         return _sufficient_statistics(self.X, params, self.sample_weight, self.n_threads,
                                       resp_entropy)
 
+    def rows(self, indices):
+        """The given rows of X as float64 (e.g. to re-seed a component)."""
+        return np.asarray(self.X[np.asarray(indices)], dtype=np.float64)
+
     def initialization_data(self):
         """(X, sample_weight) the initialisers read: here, all of it."""
         return self.X, self.sample_weight

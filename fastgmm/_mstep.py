@@ -82,6 +82,19 @@ def precision_cholesky(covariances, covariance_type):
     return 1.0 / np.sqrt(covariances)
 
 
+def ill_defined_components(covariances, covariance_type):
+    """Indices of the components whose covariance is not positive definite (for
+    'tied', [0] when the shared covariance is not)."""
+    if covariance_type in ("full", "tied"):
+        covs = covariances if covariance_type == "full" else covariances[None]
+        bad = [k for k, c in enumerate(covs)
+               if not np.isfinite(c).all() or lapack.dpotrf(c, lower=True)[1] != 0]
+        return np.asarray(bad, dtype=np.intp)
+    return np.flatnonzero(~np.isfinite(covariances) | (covariances <= 0)
+                          if covariances.ndim == 1 else
+                          (~np.isfinite(covariances) | (covariances <= 0)).any(axis=1))
+
+
 def precision_cholesky_from_precisions(precisions, covariance_type):
     """U upper with U U^T = precision (Cholesky of the row/column-reversed matrix)."""
     if covariance_type in ("full", "tied"):

@@ -14,14 +14,17 @@ from . import _mstep
 from ._base import ArraySource, BaseMixture
 from ._blas import single_threaded_blas
 from ._openmp import effective_n_threads
+from ._degenerate import ACTIONS as DEGENERATE_ACTIONS, repair
 from ._init import initial_parameters
 from ._validation import (COVARIANCE_TYPES, check_choice, check_means_init,
                           check_precisions_init, check_weights_init)
 from .kernels import GMMParameters, _m_step
 
 # The model state: the Gaussian parameters and, when known, the covariances they
-# came from (None after precisions_init, recomputed when published).
-GaussianState = namedtuple("GaussianState", "params covariances")
+# came from (None after precisions_init, recomputed when published); the M-steps
+# done and what was done to degenerate components (on_degenerate) on the way.
+GaussianState = namedtuple("GaussianState", "params covariances iteration events",
+                           defaults=(0, ()))
 
 
 class GaussianModel:
@@ -62,7 +65,16 @@ class GaussianModel:
         return state.params
 
     def m_step(self, stats, state, source):
-        return GaussianState(*_m_step(stats, self.p["reg_covar"]))
+        iteration = state.iteration + 1
+        try:
+            params, cov = _m_step(stats, self.p["reg_covar"])
+            return GaussianState(params, cov, iteration, state.events)
+        except ValueError:
+            if self.p["on_degenerate"] == "raise":
+                raise
+        params, cov, event = repair(stats, state.params, source, self.p["reg_covar"],
+                                    self.p["on_degenerate"], iteration)
+        return GaussianState(params, cov, iteration, state.events + (event,))
 
     def lower_bound(self, stats, state):
         """scikit-learn's lower bound: the mean log-likelihood of the E-step."""
@@ -113,6 +125,13 @@ default='kmeans'
         OpenMP threads for every pass over the data.  None: what OpenMP would use
         (``OMP_NUM_THREADS``, threadpoolctl limits).  Results are bitwise identical
         for any value.
+    on_degenerate : {'raise', 'reinit', 'drop'}, default='raise'
+        When a component's covariance stops being positive definite (it collapsed):
+        'raise' the "ill-defined empirical covariance" ValueError (scikit-learn's
+        behaviour); 'reinit' re-seed it at the worst-explained sample with the
+        mixture's pooled covariance and a 1/K share of the weight; 'drop' remove it
+        (fewer components are fitted).  Not for 'tied' (one shared covariance).
+        Each event is recorded in ``diagnostics_``.
 
     Attributes
     ----------
@@ -136,6 +155,9 @@ default='kmeans'
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Column names, when X was a DataFrame with string column names.
+    diagnostics_ : list of dict
+        What ``on_degenerate`` did in the best initialisation: one dict per event
+        with keys ``iteration``, ``components`` (indices at that time), ``action``.
 
     Notes
     -----
@@ -165,7 +187,7 @@ default='kmeans'
                  reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
                  weights_init=None, means_init=None, precisions_init=None,
                  random_state=None, warm_start=False, verbose=0, verbose_interval=10,
-                 n_threads=None):
+                 n_threads=None, on_degenerate="raise"):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -181,11 +203,14 @@ default='kmeans'
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
+        self.on_degenerate = on_degenerate
 
     def _check_model_parameters(self, p, n_features):
         K = p["n_components"]
         cov = check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         p["covariance_type"] = cov
+        p["on_degenerate"] = check_choice(self.on_degenerate, "on_degenerate",
+                                          DEGENERATE_ACTIONS)
         p["weights_init"] = p["means_init"] = p["precisions_init"] = None
         if self.weights_init is not None:
             p["weights_init"] = check_weights_init(self.weights_init, K)
@@ -203,7 +228,8 @@ default='kmeans'
                              np.asarray(self.covariances_, dtype=np.float64))
 
     def _set_state(self, state, dtype):
-        params, covariances = state
+        params, covariances = state.params, state.covariances
+        self.diagnostics_ = list(state.events)
         if covariances is None:
             covariances = _mstep.covariances_from_cholesky(params.precisions_cholesky,
                                                            params.covariance_type)

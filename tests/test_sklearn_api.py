@@ -30,6 +30,7 @@ def test_same_constructor_defaults_as_sklearn():
     ours = GaussianMixture().get_params()
     theirs = SkGMM().get_params()
     assert ours.pop("n_threads") is None
+    assert ours.pop("on_degenerate") == "raise"
     assert ours == theirs
 
 
