@@ -150,7 +150,7 @@ typedef struct {
 
     /* One Lloyd assignment step over rows [row_begin, row_end).
      * IN centers (K x D, working precision), sample_weight (NULL: ones);
-     * OUT label (N, global rows), min_dist (N, optional);
+     * OUT label (N, global rows, optional), min_dist (N, optional);
      * INOUT partial (doubles): [inertia, counts (K), sums (K x D)], weighted. */
     int (*kmeans_rows)(const void *X, ptrdiff_t row_stride, ptrdiff_t col_stride,
                        int n_features, int n_clusters, const void *centers,

@@ -655,18 +655,18 @@ static int FN(kmeans_rows)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_s
                            ptrdiff_t row_end, void *scratch, int32_t *label,
                            double *min_dist, double *partial)
 {
-    if (n_features < 1 || n_clusters < 1 || !Xv || !centers_v || !scratch || !label
-        || !partial)
+    if (n_features < 1 || n_clusters < 1 || !Xv || !centers_v || !scratch || !partial)
         return FGMM_EINVAL;
     const REAL *X = (const REAL *)Xv, *centers = (const REAL *)centers_v;
     const int D = n_features, K = n_clusters;
     const fgmm_kmeans_scratch_layout so = fgmm_kmeans_scratch(D);
     REAL *Xt = (REAL *)scratch + so.xt, *best = (REAL *)scratch + so.best;
+    int32_t *block_lab = (int32_t *)((REAL *)scratch + so.lab);
     double *counts = partial + 1, *sums = counts + K;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
         const int npad = FN(round_up_strip)(nb);
-        int32_t *lab = label + r0;
+        int32_t *lab = label ? label + r0 : block_lab; /* no label array: O(B) memory */
         FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
         /* |x_p - c_k|^2 summed directly (no |x|^2 - 2 x.c + |c|^2 cancellation) */
         for (int p0 = 0; p0 < npad; p0 += STRIP) {

@@ -74,9 +74,10 @@ static inline fgmm_em_scratch_layout fgmm_em_scratch(int D, int K)
     return s;
 }
 
-/* k-means scratch: xt (D x B) and the best distance per point (B). */
+/* k-means scratch: xt (D x B), the best distance per point (B) and the block's
+ * labels when the caller keeps none (B int32 in B slots of the working precision). */
 typedef struct {
-    size_t xt, best, total;
+    size_t xt, best, lab, total;
 } fgmm_kmeans_scratch_layout;
 
 static inline fgmm_kmeans_scratch_layout fgmm_kmeans_scratch(int D)
@@ -84,7 +85,8 @@ static inline fgmm_kmeans_scratch_layout fgmm_kmeans_scratch(int D)
     fgmm_kmeans_scratch_layout s;
     s.xt = 0;
     s.best = (size_t)D * FGMM_BLOCK;
-    s.total = s.best + FGMM_BLOCK;
+    s.lab = s.best + FGMM_BLOCK;
+    s.total = s.lab + FGMM_BLOCK;
     return s;
 }
 

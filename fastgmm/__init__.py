@@ -7,12 +7,18 @@ turns summed statistics into parameters.
 """
 from ._exceptions import ConvergenceWarning, NotFittedError
 from ._openmp import effective_n_threads, openmp_enabled
+from .bayesian import BayesianGaussianMixture
 from .mixture import GaussianMixture
+from .io import load
+from .outliers import GaussianMixtureOutlierDetector
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GaussianMixture",
+    "BayesianGaussianMixture",
+    "GaussianMixtureOutlierDetector",
+    "load",
     "ConvergenceWarning",
     "NotFittedError",
     "openmp_enabled",

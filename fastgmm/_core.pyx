@@ -272,7 +272,7 @@ def kmeans_pass(const floating[:, :] X, const floating[:, ::1] centers,
     X : ndarray (n_samples, n_features), float32 or float64, any strides
     centers : ndarray (n_clusters, n_features), X's dtype, C order
     sample_weight : ndarray (n_samples,) float64 or None
-    label : OUT ndarray (n_samples,) int32
+    label : OUT ndarray (n_samples,) int32, or None (labels not kept: O(1) memory)
     min_dist : OUT ndarray (n_samples,) float64 or None (squared distances)
     n_threads : int
 
@@ -285,9 +285,10 @@ def kmeans_pass(const floating[:, :] X, const floating[:, ::1] centers,
     _fill_x(&ctx, X, sample_weight, n_threads)
     _fill_centers(&ctx, X, centers)
     cdef Py_ssize_t N = X.shape[0]
-    if label.shape[0] != N or (min_dist is not None and min_dist.shape[0] != N):
+    if ((label is not None and label.shape[0] != N)
+            or (min_dist is not None and min_dist.shape[0] != N)):
         raise ValueError(f"label and min_dist must have {N} entries")
-    ctx.cluster = &label[0]
+    ctx.cluster = &label[0] if label is not None else NULL
     ctx.min_dist = &min_dist[0] if min_dist is not None else NULL
     cdef int dtype = FGMM_FLOAT64 if floating is double else FGMM_FLOAT32
     cdef size_t scratch = fgmm_kmeans_scratch_bytes(dtype, ctx.n_features, ctx.n_clusters)

@@ -34,12 +34,35 @@ def column_mean_var(X, w):
     return mean, q / total
 
 
-def kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
+def seeding_rows(n, max_samples, random_state):
+    """Rows the k-means++ seeding reads: None (all of them) when n <= max_samples,
+    else a uniform sample of about max_samples distinct rows, sorted, drawn in
+    O(max_samples) memory (never a permutation of n)."""
+    if max_samples is None or n <= max_samples:
+        return None
+    return np.unique(random_state.randint(0, n, size=max_samples))
+
+
+def kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads,
+                    max_samples=None):
     """Greedy k-means++ seeding (2 + log K trials per center), weighted.
 
-    A row of weight k is chosen as often as k copies of it would be.
-    Returns centers (K, D) float64 and their row indices (K,).
+    A row of weight k is chosen as often as k copies of it would be.  With more
+    than ``max_samples`` rows the seeding runs on a uniform sample of them (its
+    per-row distances are the only O(rows) memory of the initialiser).
+    Returns centers (K, D) float64 and their row indices in X (K,).
     """
+    rows = seeding_rows(X.shape[0], max_samples, random_state)
+    if rows is None:
+        return _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads)
+    w = None if sample_weight is None else sample_weight[rows]
+    if w is not None and np.count_nonzero(w) < n_clusters:
+        w = None if not (sample_weight > 0).any() else w  # degenerate sample: unweighted
+    centers, picked = _kmeans_plusplus(X[rows], n_clusters, w, random_state, n_threads)
+    return centers, rows[picked]
+
+
+def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
     n = X.shape[0]
     w = sample_weight
     n_trials = 2 + int(np.log(n_clusters))
@@ -71,22 +94,21 @@ def kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
 
 
 def kmeans(X, n_clusters, sample_weight, random_state, n_threads, max_iter=300,
-           tol=1e-4):
-    """Lloyd's k-means from a k-means++ seeding.  Returns (labels int32, centers).
+           tol=1e-4, max_seed_samples=None):
+    """Lloyd's k-means from a k-means++ seeding.  Returns the centers (K, D).
 
-    Stops when labels no longer change or the total squared center shift falls
-    to ``tol * mean feature variance`` (scikit-learn's rule); the returned labels
-    belong to the returned centers.  An empty cluster is moved to the point
-    farthest from its center.
+    Stops when the total squared center shift falls to ``tol * mean feature
+    variance`` (scikit-learn's rule; unchanged labels give a shift of exactly 0, so
+    no label array is needed to see them).  An empty cluster is moved to the point
+    farthest from its center.  Memory: O(K D) besides the seeding's sample; labels
+    of the returned centers come from ``labels_of`` chunk by chunk.
     """
-    n = X.shape[0]
     tol = tol * float(np.mean(column_mean_var(X, sample_weight)[1]))
-    centers, _ = kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads)
-    labels = np.empty(n, dtype=np.int32)
-    prev = np.full(n, -1, dtype=np.int32)
+    centers, _ = kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads,
+                                 max_seed_samples)
     D = X.shape[1]
     for _ in range(max_iter):
-        part = kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, None,
+        part = kmeans_pass(X, centers.astype(X.dtype), sample_weight, None, None,
                            n_threads)
         counts = part[1:1 + n_clusters]
         sums = part[1 + n_clusters:].reshape(n_clusters, D)
@@ -94,34 +116,43 @@ def kmeans(X, n_clusters, sample_weight, random_state, n_threads, max_iter=300,
         filled = counts > 0
         new[filled] = sums[filled] / counts[filled, None]
         if not filled.all():
-            new[~filled] = _farthest_points(X, centers, sample_weight, labels,
+            new[~filled] = _farthest_points(X, centers, sample_weight,
                                             int((~filled).sum()), n_threads)
-        if np.array_equal(labels, prev):
-            centers = new
-            break
         shift = float(((new - centers) ** 2).sum())
         centers = new
-        labels, prev = prev, labels
         if shift <= tol:
-            kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, None,
-                        n_threads)
             break
-    else:
-        kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, None, n_threads)
-    return labels, centers
+    return centers
 
 
-def _farthest_points(X, centers, sample_weight, labels, m, n_threads):
-    """The m rows (of positive weight) farthest from their nearest center."""
-    dist = np.empty(X.shape[0])
-    kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, dist, n_threads)
-    if sample_weight is not None:
-        dist[sample_weight == 0] = -1.0
-    far = np.argpartition(dist, -m)[-m:]
-    return X[far].astype(np.float64)
+def labels_of(X, centers, sample_weight, n_threads):
+    """Nearest-center labels (int32) of the rows of X (a chunk)."""
+    labels = np.empty(X.shape[0], dtype=np.int32)
+    kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, None, n_threads)
+    return labels
 
 
-def _resp_chunks(method, X, n_components, random_state, labels=None, indices=None):
+def _farthest_points(X, centers, sample_weight, m, n_threads):
+    """The m rows (of positive weight) farthest from their nearest center, found
+    chunk by chunk (O(chunk) memory)."""
+    c = centers.astype(X.dtype)
+    best_dist = np.empty(0)
+    best_rows = np.empty(0, dtype=np.intp)
+    for a, b in _chunks(X.shape[0]):
+        w = None if sample_weight is None else sample_weight[a:b]
+        dist = np.empty(b - a)
+        kmeans_pass(X[a:b], c, w, None, dist, n_threads)
+        if w is not None:
+            dist[w == 0] = -1.0
+        dist = np.concatenate([best_dist, dist])
+        rows = np.concatenate([best_rows, np.arange(a, b)])
+        keep = np.argpartition(dist, -m)[-m:] if dist.size > m else np.arange(dist.size)
+        best_dist, best_rows = dist[keep], rows[keep]
+    return X[np.sort(best_rows)].astype(np.float64)
+
+
+def _resp_chunks(method, X, n_components, random_state, sample_weight=None,
+                 centers=None, indices=None, n_threads=1):
     """Yield (start, stop, resp) with scikit-learn's initial responsibilities."""
     n = X.shape[0]
     for a, b in _chunks(n):
@@ -132,8 +163,9 @@ def _resp_chunks(method, X, n_components, random_state, labels=None, indices=Non
             r /= r.sum(axis=1)[:, None]
         else:
             r = np.zeros((b - a, n_components), dtype=X.dtype)
-            if labels is not None:
-                r[np.arange(b - a), labels[a:b]] = 1
+            if centers is not None:
+                w = None if sample_weight is None else sample_weight[a:b]
+                r[np.arange(b - a), labels_of(X[a:b], centers, w, n_threads)] = 1
             else:
                 hit = (indices >= a) & (indices < b)
                 r[indices[hit] - a, np.nonzero(hit)[0]] = 1
@@ -141,19 +173,20 @@ def _resp_chunks(method, X, n_components, random_state, labels=None, indices=Non
 
 
 def initial_parameters(X, sample_weight, n_components, covariance_type, reg_covar,
-                       init_params, random_state, n_threads):
+                       init_params, random_state, n_threads, max_seed_samples=None):
     """Weights, means and covariances from the initial responsibilities.
 
     Two chunked passes: means first, then moments around them (no cancellation).
     Weights are nk / sum(w) like scikit-learn's (normalised by the first M-step).
     """
     n, D = X.shape
-    labels = indices = None
+    centers = indices = None
     if init_params == "kmeans":
-        labels, _ = kmeans(X, n_components, sample_weight, random_state, n_threads)
+        centers = kmeans(X, n_components, sample_weight, random_state, n_threads,
+                         max_seed_samples=max_seed_samples)
     elif init_params == "k-means++":
         _, indices = kmeans_plusplus(X, n_components, sample_weight, random_state,
-                                     n_threads)
+                                     n_threads, max_seed_samples)
     elif init_params == "random_from_data":
         p = None if sample_weight is None else sample_weight / sample_weight.sum()
         if p is not None and np.count_nonzero(p) < n_components:
@@ -165,8 +198,8 @@ def initial_parameters(X, sample_weight, n_components, covariance_type, reg_cova
     w = sample_weight
     nk = np.zeros(n_components)
     s1 = np.zeros((n_components, D))
-    for a, b, r in _resp_chunks(init_params, X, n_components, random_state, labels,
-                                indices):
+    for a, b, r in _resp_chunks(init_params, X, n_components, random_state, w,
+                                centers, indices, n_threads):
         rw = r.astype(np.float64) if w is None else r * w[a:b, None]
         nk += rw.sum(0)
         s1 += rw.T @ X[a:b].astype(np.float64)
@@ -178,8 +211,8 @@ def initial_parameters(X, sample_weight, n_components, covariance_type, reg_cova
     s2 = np.zeros((n_components, S))
     s1 = np.zeros((n_components, D))
     iu = np.triu_indices(D)
-    for a, b, r in _resp_chunks(init_params, X, n_components, random_state, labels,
-                                indices):
+    for a, b, r in _resp_chunks(init_params, X, n_components, random_state, w,
+                                centers, indices, n_threads):
         rw = r.astype(np.float64) if w is None else r * w[a:b, None]
         xb = X[a:b].astype(np.float64)
         for k in range(n_components):

@@ -16,7 +16,7 @@ from ._blas import single_threaded_blas
 from ._openmp import effective_n_threads
 from ._degenerate import ACTIONS as DEGENERATE_ACTIONS, repair
 from ._init import initial_parameters
-from ._validation import (COVARIANCE_TYPES, check_choice, check_means_init,
+from ._validation import (COVARIANCE_TYPES, check_choice, check_int, check_means_init,
                           check_precisions_init, check_weights_init)
 from .kernels import GMMParameters, _m_step
 
@@ -51,7 +51,7 @@ class GaussianModel:
             X, w = source.initialization_data()
             weights, means, covariances = initial_parameters(
                 X, w, p["n_components"], cov_type, p["reg_covar"], p["init_params"],
-                random_state, p["n_threads"])
+                random_state, p["n_threads"], p["init_max_samples"])
             wi = weights if wi is None else wi
             mi = means if mi is None else mi
         if pi is None:
@@ -132,6 +132,12 @@ default='kmeans'
         mixture's pooled covariance and a 1/K share of the weight; 'drop' remove it
         (fewer components are fitted).  Not for 'tied' (one shared covariance).
         Each event is recorded in ``diagnostics_``.
+    init_max_samples : int or None, default=2**20
+        With more rows than this, the k-means++ seeding of 'kmeans' and
+        'k-means++' runs on a uniform sample of about this many rows (Lloyd's
+        iterations of 'kmeans' still use every row), so the initialiser keeps no
+        per-row array of the full data.  None: always seed on every row.  Fits of
+        fewer rows are unaffected.
 
     Attributes
     ----------
@@ -187,7 +193,7 @@ default='kmeans'
                  reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
                  weights_init=None, means_init=None, precisions_init=None,
                  random_state=None, warm_start=False, verbose=0, verbose_interval=10,
-                 n_threads=None, on_degenerate="raise"):
+                 n_threads=None, on_degenerate="raise", init_max_samples=1 << 20):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -204,6 +210,7 @@ default='kmeans'
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
         self.on_degenerate = on_degenerate
+        self.init_max_samples = init_max_samples
 
     def _check_model_parameters(self, p, n_features):
         K = p["n_components"]
@@ -211,6 +218,8 @@ default='kmeans'
         p["covariance_type"] = cov
         p["on_degenerate"] = check_choice(self.on_degenerate, "on_degenerate",
                                           DEGENERATE_ACTIONS)
+        p["init_max_samples"] = check_int(self.init_max_samples, "init_max_samples",
+                                          K, allow_none=True)
         p["weights_init"] = p["means_init"] = p["precisions_init"] = None
         if self.weights_init is not None:
             p["weights_init"] = check_weights_init(self.weights_init, K)

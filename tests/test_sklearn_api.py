@@ -31,6 +31,7 @@ def test_same_constructor_defaults_as_sklearn():
     theirs = SkGMM().get_params()
     assert ours.pop("n_threads") is None
     assert ours.pop("on_degenerate") == "raise"
+    assert ours.pop("init_max_samples") == 1 << 20
     assert ours == theirs
 
 
