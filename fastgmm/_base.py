@@ -44,6 +44,11 @@ lower_bound : float, after this iteration; change : float, from the previous one
 EMResult = namedtuple("EMResult", "state converged n_iter lower_bound lower_bounds")
 
 
+def is_dask_collection(X):
+    """True for a dask Array/DataFrame (checked without importing dask)."""
+    return hasattr(X, "__dask_graph__") and type(X).__module__.split(".")[0] == "dask"
+
+
 # ---------------------------------------------------------------------- sources
 class ArraySource:
     """Statistics source over an in-memory (or memory-mapped) 2-D array.
@@ -74,9 +79,16 @@ class ArraySource:
         return _sufficient_statistics(self.X, params, self.sample_weight, self.n_threads,
                                       resp_entropy)
 
-    def rows(self, indices):
-        """The given rows of X as float64 (e.g. to re-seed a component)."""
-        return np.asarray(self.X[np.asarray(indices)], dtype=np.float64)
+    def worst_explained_rows(self, params, m):
+        """The m rows (of positive weight) with the lowest log-density under params,
+        as float64 (m, n_features), most surprising first (to re-seed components)."""
+        (loglik,) = self.scores(params, loglik=True)
+        loglik = loglik.astype(np.float64)
+        if self.sample_weight is not None:
+            loglik[self.sample_weight == 0] = np.inf
+        worst = np.argpartition(loglik, m - 1)[:m]
+        worst = worst[np.argsort(loglik[worst], kind="stable")]
+        return np.asarray(self.X[worst], dtype=np.float64)
 
     def initialization_data(self):
         """(X, sample_weight) the initialisers read: here, all of it."""
@@ -346,19 +358,28 @@ class BaseMixture:
             (labels,) = source.scores(self._kernel_params(), label=True)
         return self._checked_labels(labels)
 
-    def _fit(self, X, sample_weight, callback):
+    def _make_source(self, X, sample_weight, n_threads):
+        """(statistics source, feature names) for validated training data: an
+        ArraySource for arrays and memmaps, a DaskSource for dask collections."""
+        if is_dask_collection(X):
+            from .dask import DaskSource
+            return DaskSource.from_input(X, sample_weight, n_threads)
         X, names = self._validate_X(X, reset=True)
-        n_samples, n_features = X.shape
+        w = check_sample_weight(sample_weight, X.shape[0])
+        return ArraySource(X, w, n_threads), names
+
+    def _fit(self, X, sample_weight, callback):
+        source, names = self._make_source(X, sample_weight,
+                                          effective_n_threads(self.n_threads))
+        n_samples, n_features = source.n_samples, source.n_features
         p = self._check_parameters(n_features)
         if n_samples < p["n_components"]:
             raise ValueError("Expected n_samples >= n_components but got n_components "
                              f"= {p['n_components']}, n_samples = {n_samples}")
-        w = check_sample_weight(sample_weight, n_samples)
         warm = self.warm_start and self.__sklearn_is_fitted__()
         if warm and n_features != self.n_features_in_:
             raise ValueError(f"X has {n_features} features, but {type(self).__name__} "
                              f"is expecting {self.n_features_in_} features as input.")
-        source = ArraySource(X, w, p["n_threads"])
         monitor = _Monitor(p["verbose"], p["verbose_interval"], callback)
         with single_threaded_blas():
             result = run_em(source, self._make_model(p), n_init=p["n_init"],
@@ -369,8 +390,8 @@ class BaseMixture:
         # Fitted attributes are set together, only once the fit has succeeded, in
         # X's dtype (as scikit-learn >= 1.8); the float64 state and bound stay
         # private for a warm start.
-        real = X.dtype.type
-        self._set_state(result.state, X.dtype)
+        real = source.dtype.type
+        self._set_state(result.state, source.dtype)
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
         self.lower_bound_ = real(result.lower_bound)
@@ -420,6 +441,10 @@ class BaseMixture:
 
     # ------------------------------------------------------------ inference
     def _scores(self, X, **which):
+        if is_dask_collection(X):  # lazy: one map_blocks per output
+            from .dask import lazy_scores
+            self._check_is_fitted()
+            return lazy_scores(self, X, which)
         X, _ = self._validate_X(X, reset=False)
         with single_threaded_blas():
             return ArraySource(X, None, effective_n_threads(self.n_threads)).scores(
@@ -435,6 +460,9 @@ class BaseMixture:
             "those rows, scale the input data or increase reg_covar.")
 
     def _checked_labels(self, labels):
+        if is_dask_collection(labels):
+            from .dask import checked_lazily
+            return checked_lazily(labels, lambda b: self._checked_labels(b))
         bad = np.flatnonzero(labels < 0)
         if bad.size:
             raise self._zero_density_error(bad)
@@ -477,6 +505,9 @@ class BaseMixture:
             Naming the rows of zero density under every component (overflow).
         """
         resp, loglik = self._scores(X, resp=True, loglik=True)
+        if is_dask_collection(resp):
+            from .dask import checked_proba_lazily
+            return checked_proba_lazily(resp, loglik, self._zero_density_error)
         bad = np.flatnonzero(np.isneginf(loglik))
         if bad.size:
             raise self._zero_density_error(bad)

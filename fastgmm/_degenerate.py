@@ -20,18 +20,6 @@ def _pooled(cov, nk, good, covariance_type):
     return np.tensordot(w, cov[good], axes=1)
 
 
-def _worst_explained_rows(source, params, m):
-    """The m rows (of positive weight) with the lowest log-density under params,
-    as float64, most surprising first."""
-    (loglik,) = source.scores(params, loglik=True)
-    loglik = loglik.astype(np.float64)
-    if source.sample_weight is not None:
-        loglik[source.sample_weight == 0] = np.inf
-    worst = np.argpartition(loglik, m - 1)[:m]
-    worst = worst[np.argsort(loglik[worst], kind="stable")]
-    return source.rows(worst)
-
-
 def repair(stats, params, source, reg_covar, action, iteration):
     """New (params, covariances, event) after a failed M-step, or ValueError.
 
@@ -39,7 +27,7 @@ def repair(stats, params, source, reg_covar, action, iteration):
     ----------
     stats : SufficientStatistics of the E-step that led to the failure
     params : GMMParameters the E-step used (to find the worst-explained rows)
-    source : the statistics source (``scores`` and ``rows``)
+    source : the statistics source (its ``worst_explained_rows``)
     reg_covar : float
     action : 'reinit' or 'drop'
     iteration : int, the EM iteration (for the event record)
@@ -60,7 +48,7 @@ def repair(stats, params, source, reg_covar, action, iteration):
     else:
         # a fair share of the weight, the mixture's typical shape, centred on the
         # rows the current mixture explains worst
-        means[bad] = _worst_explained_rows(source, params, bad.size)
+        means[bad] = source.worst_explained_rows(params, bad.size)
         cov[bad] = _pooled(cov, nk, good, cov_type)
         nk[bad] = nk.sum() / nk.shape[0]
     prec_chol = _mstep.precision_cholesky(cov, cov_type)

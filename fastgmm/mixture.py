@@ -266,9 +266,9 @@ default='kmeans'
         float
             ``-2 log L + n_parameters log(n_samples)``.
         """
-        X, _ = self._validate_X(X, reset=False)
-        return (-2 * self.score(X) * X.shape[0]
-                + self._n_parameters() * np.log(X.shape[0]))
+        loglik = self.score_samples(X)  # validates X (feature names included)
+        n = loglik.shape[0]
+        return -2 * float(loglik.mean()) * n + self._n_parameters() * np.log(n)
 
     def aic(self, X):
         """Akaike information criterion of the model on X (lower is better).
@@ -282,8 +282,8 @@ default='kmeans'
         float
             ``-2 log L + 2 n_parameters``.
         """
-        X, _ = self._validate_X(X, reset=False)
-        return -2 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
+        loglik = self.score_samples(X)
+        return -2 * float(loglik.mean()) * loglik.shape[0] + 2 * self._n_parameters()
 
     def icl(self, X):
         """Integrated completed likelihood criterion on X (lower is better).
