@@ -339,6 +339,87 @@ class BaseMixture:
         self._fit(X, sample_weight, callback)
         return self
 
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the model from one batch of rows: stepwise (online) EM.
+
+        The first call initialises from its batch (or from ``*_init``) as ``fit``
+        does; each call then runs one E-step on the batch and folds its statistics,
+        per unit of sample weight, into running statistics with step size
+        ``rho_t = (t + learning_offset) ** -learning_decay`` (Cappe & Moulines 2009;
+        Liang & Klein 2009: convergent for a decay in (0.5, 1]), followed by the
+        M-step of the running statistics (scaled to the total weight seen, which
+        only matters for a model with priors).  After ``fit``, the first call starts
+        from the fitted parameters with its batch as the running statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One batch; the first must have at least ``n_components`` rows.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+            ``lower_bound_`` is the batch's bound under the parameters before the
+            update, ``n_iter_`` the number of batches seen.
+        """
+        n_threads = effective_n_threads(self.n_threads)
+        fitted = self.__sklearn_is_fitted__()
+        if fitted:
+            Xv, names = self._validate_X(X, reset=False)
+            source = ArraySource(Xv, check_sample_weight(sample_weight, Xv.shape[0]),
+                                 n_threads)
+        else:
+            source, names = self._make_source(X, sample_weight, n_threads)
+        p = self._check_parameters(source.n_features)
+        decay = check_float(self.learning_decay, "learning_decay", 0.5,
+                            low_inclusive=False)
+        if decay > 1:
+            raise ValueError(f"The 'learning_decay' parameter must be in (0.5, 1]; got "
+                             f"{self.learning_decay!r}.")
+        offset = check_float(self.learning_offset, "learning_offset", 0.0)
+        model = self._make_model(p)
+        stream = getattr(self, "_stream", None) if fitted else None
+        with single_threaded_blas():
+            if fitted:
+                state = self._get_state()
+            else:
+                if source.n_samples < p["n_components"]:
+                    raise ValueError(
+                        "The first partial_fit batch needs n_samples >= n_components; "
+                        f"got n_components = {p['n_components']}, n_samples = "
+                        f"{source.n_samples}")
+                state = model.initialize(source, p["random_state"])
+            stats = source.statistics(model.kernel_params(state),
+                                      resp_entropy=model.needs_resp_entropy)
+            if not np.isfinite(stats.mean_log_likelihood):
+                raise ValueError("The log-likelihood of the batch is not finite: some "
+                                 "samples have zero density under every component.")
+            batch = stats.scaled(1.0 / stats.weight_sum)
+            t = 0 if stream is None else stream["t"]
+            if stream is None:
+                running = batch
+            else:  # re-centred onto the batch's (current) means by +
+                rho = (t + offset) ** -decay
+                running = batch.scaled(rho) + stream["stats"].scaled(1.0 - rho)
+            seen = stats.weight_sum + (0.0 if stream is None else stream["weight"])
+            new_state = model.m_step(running.scaled(seen), state, source)
+            bound = model.lower_bound(stats, new_state)
+        real = source.dtype.type
+        self._set_state(new_state, source.dtype)
+        self.converged_ = False
+        self.n_iter_ = t + 1
+        self.lower_bound_ = real(bound)
+        self.lower_bounds_ = (list(getattr(self, "lower_bounds_", [])) if stream else []) \
+            + [real(bound)]
+        self.n_features_in_ = source.n_features
+        if names is not None:
+            self.feature_names_in_ = names
+        self._warm = (new_state, bound, self._published())
+        self._stream = {"stats": running, "t": t + 1, "weight": seen}
+        return self
+
     def fit_predict(self, X, y=None, sample_weight=None, *, callback=None):
         """Fit, then label X under the final parameters.
 
@@ -397,6 +478,7 @@ class BaseMixture:
         self.lower_bound_ = real(result.lower_bound)
         self.lower_bounds_ = [real(b) for b in result.lower_bounds]
         self._warm = (result.state, result.lower_bound, self._published())
+        self._stream = None  # a later partial_fit starts from these parameters
         self.n_features_in_ = n_features
         if names is not None:
             self.feature_names_in_ = names

@@ -500,6 +500,10 @@ default='kmeans'
     n_threads : int or None, default=None
         OpenMP threads for every pass over the data.  None: what OpenMP would use.
         Results are bitwise identical for any value.
+    learning_decay : float in (0.5, 1], default=0.7
+    learning_offset : float >= 0, default=10.0
+        The step-size schedule of ``partial_fit`` (stochastic variational updates
+        from running statistics, scaled to the total weight seen).
 
     Attributes
     ----------
@@ -578,7 +582,7 @@ default='kmeans'
                  weight_concentration_prior=None, mean_precision_prior=None,
                  mean_prior=None, degrees_of_freedom_prior=None, covariance_prior=None,
                  random_state=None, warm_start=False, verbose=0, verbose_interval=10,
-                 n_threads=None):
+                 n_threads=None, learning_decay=0.7, learning_offset=10.0):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -597,6 +601,8 @@ default='kmeans'
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # ------------------------------------------------------------ the model
     def _check_model_parameters(self, p, n_features):

@@ -138,6 +138,10 @@ default='kmeans'
         iterations of 'kmeans' still use every row), so the initialiser keeps no
         per-row array of the full data.  None: always seed on every row.  Fits of
         fewer rows are unaffected.
+    learning_decay : float in (0.5, 1], default=0.7
+    learning_offset : float >= 0, default=10.0
+        The step-size schedule of ``partial_fit`` (stepwise EM): the t-th batch's
+        statistics get weight ``(t + learning_offset) ** -learning_decay``.
 
     Attributes
     ----------
@@ -193,7 +197,8 @@ default='kmeans'
                  reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
                  weights_init=None, means_init=None, precisions_init=None,
                  random_state=None, warm_start=False, verbose=0, verbose_interval=10,
-                 n_threads=None, on_degenerate="raise", init_max_samples=1 << 20):
+                 n_threads=None, on_degenerate="raise", init_max_samples=1 << 20,
+                 learning_decay=0.7, learning_offset=10.0):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -211,6 +216,8 @@ default='kmeans'
         self.n_threads = n_threads
         self.on_degenerate = on_degenerate
         self.init_max_samples = init_max_samples
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     def _check_model_parameters(self, p, n_features):
         K = p["n_components"]

@@ -21,7 +21,8 @@ __all__ = ["GaussianMixtureOutlierDetector", "contamination_offset"]
 _MIXTURE_PARAMS = ("n_components", "covariance_type", "tol", "reg_covar", "max_iter",
                    "n_init", "init_params", "weights_init", "means_init",
                    "precisions_init", "random_state", "warm_start", "verbose",
-                   "verbose_interval", "n_threads", "on_degenerate", "init_max_samples")
+                   "verbose_interval", "n_threads", "on_degenerate", "init_max_samples",
+                   "learning_decay", "learning_offset")
 
 # Cumulative weights within this fraction of the total weight of contamination * W
 # count as reaching it (c * W and the cumulative sums carry rounding: 0.1 * 300 is
@@ -176,6 +177,8 @@ default='kmeans'
         ``GaussianMixture`` (events in ``mixture_.diagnostics_``).
     init_max_samples : int or None, default=2**20
         Rows the k-means++ seeding reads at most, as for ``GaussianMixture``.
+    learning_decay, learning_offset : float
+        Passed to the mixture (its ``partial_fit`` schedule; unused by ``fit``).
 
     Attributes
     ----------
@@ -253,7 +256,7 @@ default='kmeans'
                  init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, random_state=None, warm_start=False, verbose=0,
                  verbose_interval=10, n_threads=None, on_degenerate="raise",
-                 init_max_samples=1 << 20):
+                 init_max_samples=1 << 20, learning_decay=0.7, learning_offset=10.0):
         self.contamination = contamination
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -272,6 +275,8 @@ default='kmeans'
         self.n_threads = n_threads
         self.on_degenerate = on_degenerate
         self.init_max_samples = init_max_samples
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # The parameter API, repr and input checks are BaseMixture's (they only read the
     # signature, the parameters and the fitted attributes named there).
