@@ -200,6 +200,11 @@ class BaseMixture:
     Gaussian the scoring kernels evaluate).
     """
 
+    # A fit that depends only on relative sample weights gets them rescaled to a mean
+    # of 1 (robust to any scale); a model with priors (variational) reads them as
+    # counts, so their scale is kept.
+    _weights_are_counts = False
+
     # ------------------------------------------------------------ parameter API
     @classmethod
     def _get_param_names(cls):
@@ -368,8 +373,10 @@ class BaseMixture:
         fitted = self.__sklearn_is_fitted__()
         if fitted:
             Xv, names = self._validate_X(X, reset=False)
-            source = ArraySource(Xv, check_sample_weight(sample_weight, Xv.shape[0]),
-                                 n_threads)
+            source = ArraySource(
+                Xv, check_sample_weight(sample_weight, Xv.shape[0],
+                                        normalize=not self._weights_are_counts),
+                n_threads)
         else:
             source, names = self._make_source(X, sample_weight, n_threads)
         p = self._check_parameters(source.n_features)
@@ -408,6 +415,7 @@ class BaseMixture:
             bound = model.lower_bound(stats, new_state)
         real = source.dtype.type
         self._set_state(new_state, source.dtype)
+        self._fitted_covariance_type = p.get("covariance_type")
         self.converged_ = False
         self.n_iter_ = t + 1
         self.lower_bound_ = real(bound)
@@ -446,7 +454,8 @@ class BaseMixture:
             from .dask import DaskSource
             return DaskSource.from_input(X, sample_weight, n_threads)
         X, names = self._validate_X(X, reset=True)
-        w = check_sample_weight(sample_weight, X.shape[0])
+        w = check_sample_weight(sample_weight, X.shape[0],
+                                normalize=not self._weights_are_counts)
         return ArraySource(X, w, n_threads), names
 
     def _fit(self, X, sample_weight, callback):
@@ -461,6 +470,12 @@ class BaseMixture:
         if warm and n_features != self.n_features_in_:
             raise ValueError(f"X has {n_features} features, but {type(self).__name__} "
                              f"is expecting {self.n_features_in_} features as input.")
+        fitted_type = getattr(self, "_fitted_covariance_type", p.get("covariance_type"))
+        if warm and fitted_type != p.get("covariance_type"):
+            raise ValueError(f"warm_start=True continues the fitted model, whose "
+                             f"covariance_type is {fitted_type!r}, but covariance_type "
+                             f"is now {p.get('covariance_type')!r}: set "
+                             "warm_start=False to fit anew.")
         monitor = _Monitor(p["verbose"], p["verbose_interval"], callback)
         with single_threaded_blas():
             result = run_em(source, self._make_model(p), n_init=p["n_init"],
@@ -470,9 +485,10 @@ class BaseMixture:
                             warm_lower_bound=self._warm_lower_bound() if warm else -np.inf)
         # Fitted attributes are set together, only once the fit has succeeded, in
         # X's dtype (as scikit-learn >= 1.8); the float64 state and bound stay
-        # private for a warm start.
+        # private for a warm start.  _set_state checks before it sets anything.
         real = source.dtype.type
         self._set_state(result.state, source.dtype)
+        self._fitted_covariance_type = p.get("covariance_type")
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
         self.lower_bound_ = real(result.lower_bound)
@@ -645,7 +661,10 @@ class BaseMixture:
             raise ValueError(f"Invalid value for 'n_samples': {n_samples!r}. The "
                              "sampling requires at least one sample.")
         rng = check_random_state(self.random_state)
-        counts = rng.multinomial(n_samples, self.weights_)
+        # weights as float64 summing to 1 (float32 round-off, or max_iter=0 weights,
+        # would make multinomial refuse them); unchanged when they already sum to 1
+        weights = np.asarray(self.weights_, dtype=np.float64)
+        counts = rng.multinomial(n_samples, weights / weights.sum())
         D = self.means_.shape[1]
         if self.covariance_type == "full":
             parts = [rng.multivariate_normal(m, c, int(s))

@@ -166,8 +166,11 @@ def _all_finite(arr):
     return True
 
 
-def check_sample_weight(sample_weight, n_samples):
-    """float64 C array of non-negative finite weights with a positive sum, or None."""
+def check_sample_weight(sample_weight, n_samples, normalize=False):
+    """float64 C array of non-negative finite weights with a positive sum, or None;
+    with ``normalize``, rescaled to a mean of 1 (for fits, which depend only on the
+    relative weights; the kernel API keeps the caller's scale, so statistics of
+    blocks add up)."""
     if sample_weight is None:
         return None
     try:
@@ -182,9 +185,18 @@ def check_sample_weight(sample_weight, n_samples):
         raise ValueError("sample_weight contains NaN or infinity.")
     if (w < 0).any():
         raise ValueError("Negative values in sample_weight are not allowed.")
-    if not w.sum() > 0:
+    top = w.max()
+    if not top > 0:
         raise ValueError("sample_weight must have a positive sum: the weights are all zero.")
-    return np.ascontiguousarray(w)
+    if not normalize:
+        if not np.isfinite(w.sum()):
+            raise ValueError("sample_weight sums to infinity; rescale the weights.")
+        return np.ascontiguousarray(w)
+    # Scaled to a mean of 1 (through the max first, so a sum that would overflow does
+    # not): nothing underflows in float32 and scikit-learn's nk + 10 eps stays
+    # negligible whatever the caller's scale.
+    w = w / top
+    return np.ascontiguousarray(w / w.mean())
 
 
 def check_int(value, name, low, allow_none=False):

@@ -576,6 +576,8 @@ default='kmeans'
     True
     """
 
+    _weights_are_counts = True  # the priors weigh against the data's total weight
+
     def __init__(self, *, n_components=1, covariance_type="full", tol=1e-3,
                  reg_covar=1e-6, max_iter=100, n_init=1, init_params="kmeans",
                  weight_concentration_prior_type="dirichlet_process",

@@ -245,17 +245,32 @@ default='kmeans'
 
     def _set_state(self, state, dtype):
         params, covariances = state.params, state.covariances
-        self.diagnostics_ = list(state.events)
         if covariances is None:
             covariances = _mstep.covariances_from_cholesky(params.precisions_cholesky,
                                                            params.covariance_type)
-        # writable copies in the data's dtype: the model's own arrays are read-only
-        self.weights_ = np.array(params.weights, dtype=dtype)
-        self.means_ = np.array(params.means, dtype=dtype)
-        self.covariances_ = np.array(covariances, dtype=dtype)
-        self.precisions_cholesky_ = np.array(params.precisions_cholesky, dtype=dtype)
-        self.precisions_ = _mstep.precisions_from_cholesky(
-            params.precisions_cholesky, params.covariance_type).astype(dtype)
+        # writable copies in the data's dtype (the model's own arrays are read-only),
+        # all checked before any is set: float32 cannot hold every float64 value
+        published = {
+            "weights_": params.weights, "means_": params.means,
+            "covariances_": covariances,
+            "precisions_cholesky_": params.precisions_cholesky,
+            "precisions_": _mstep.precisions_from_cholesky(params.precisions_cholesky,
+                                                           params.covariance_type)}
+        published = {k: np.array(v, dtype=dtype) for k, v in published.items()}
+        for name in ("covariances_", "precisions_"):
+            if not (np.isfinite(published[name]).all()
+                    and np.abs(published[name]).max() > 0):
+                raise ValueError(
+                    f"The fitted {name[:-1]} are not representable in {np.dtype(dtype)} "
+                    "(X's dtype): check weights_init/means_init/precisions_init or "
+                    "fit float64 data.")
+        if not np.isfinite(published["means_"]).all():
+            raise ValueError(f"The fitted means are not representable in "
+                             f"{np.dtype(dtype)} (X's dtype): check means_init or fit "
+                             "float64 data.")
+        for name, value in published.items():
+            setattr(self, name, value)
+        self.diagnostics_ = list(state.events)
 
     def _kernel_params(self):
         return GMMParameters(self.weights_, self.means_, self.precisions_cholesky_,
