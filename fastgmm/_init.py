@@ -125,6 +125,31 @@ def kmeans(X, n_clusters, sample_weight, random_state, n_threads, max_iter=300,
     return centers
 
 
+def _distinct_rows(n, k, sample_weight, random_state):
+    """k distinct row indices, each drawn with probability proportional to its
+    weight (uniform without weights), by rejection of repeats: O(k + n / chunk)
+    memory, for k much smaller than the number of rows of positive weight."""
+    if sample_weight is not None:
+        bounds = list(_chunks(n))
+        totals = np.cumsum([sample_weight[a:b].sum() for a, b in bounds])
+    chosen = []
+    while len(chosen) < k:
+        if sample_weight is None:
+            row = int(random_state.randint(n))
+        else:
+            u = random_state.uniform() * totals[-1]
+            c = min(int(np.searchsorted(totals, u, side="right")), len(bounds) - 1)
+            a, b = bounds[c]
+            within = np.cumsum(sample_weight[a:b])
+            u -= totals[c - 1] if c > 0 else 0.0
+            row = a + min(int(np.searchsorted(within, u, side="right")), b - a - 1)
+            if sample_weight[row] <= 0:
+                continue
+        if row not in chosen:
+            chosen.append(row)
+    return np.asarray(chosen)
+
+
 def labels_of(X, centers, sample_weight, n_threads):
     """Nearest-center labels (int32) of the rows of X (a chunk)."""
     labels = np.empty(X.shape[0], dtype=np.int32)
@@ -192,7 +217,10 @@ def initial_parameters(X, sample_weight, n_components, covariance_type, reg_cova
         if p is not None and np.count_nonzero(p) < n_components:
             raise ValueError("init_params='random_from_data' needs at least "
                              "n_components samples of positive weight.")
-        indices = random_state.choice(n, size=n_components, replace=False, p=p)
+        if max_seed_samples is None or n <= max_seed_samples:
+            indices = random_state.choice(n, size=n_components, replace=False, p=p)
+        else:  # scikit-learn's draw permutes all n rows: O(n) memory; this is O(K)
+            indices = _distinct_rows(n, n_components, sample_weight, random_state)
     state = random_state.get_state() if init_params == "random" else None
 
     w = sample_weight

@@ -135,9 +135,11 @@ default='kmeans'
     init_max_samples : int or None, default=2**20
         With more rows than this, the k-means++ seeding of 'kmeans' and
         'k-means++' runs on a uniform sample of about this many rows (Lloyd's
-        iterations of 'kmeans' still use every row), so the initialiser keeps no
-        per-row array of the full data.  None: always seed on every row.  Fits of
-        fewer rows are unaffected.
+        iterations of 'kmeans' still use every row) and 'random_from_data' draws
+        its rows by rejection instead of scikit-learn's permutation of all rows, so
+        the initialiser keeps no per-row array of the full data (memory-mapped data
+        larger than memory).  None: always as scikit-learn.  Fits of fewer rows are
+        unaffected.
     learning_decay : float in (0.5, 1], default=0.7
     learning_offset : float >= 0, default=10.0
         The step-size schedule of ``partial_fit`` (stepwise EM): the t-th batch's
