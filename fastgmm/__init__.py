@@ -11,6 +11,7 @@ from .bayesian import BayesianGaussianMixture
 from .mixture import GaussianMixture
 from .io import load
 from .outliers import GaussianMixtureOutlierDetector
+from .selection import SelectionResult, select
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,8 @@ __all__ = [
     "BayesianGaussianMixture",
     "GaussianMixtureOutlierDetector",
     "load",
+    "select",
+    "SelectionResult",
     "ConvergenceWarning",
     "NotFittedError",
     "openmp_enabled",

@@ -197,75 +197,115 @@ def _resp_chunks(method, X, n_components, random_state, sample_weight=None,
         yield a, b, r
 
 
+class InitialDraw:
+    """The initial responsibilities of one restart, drawn once, and the initial
+    parameters they give for any covariance type.
+
+    The random part (k-means centres, k-means++ / random_from_data seeds, or the
+    random responsibilities, replayed) is drawn once; the first chunked pass gives
+    the weights and means, the second the moments around those means (no
+    cancellation), once per layout of s2 that ``covariance_types`` needs (packed
+    triangle for 'full'/'tied', diagonal for 'diag'/'spherical').  Model selection
+    shares one draw across the covariance types of a K.
+    """
+
+    def __init__(self, X, sample_weight, n_components, init_params, random_state,
+                 n_threads, max_seed_samples=None, covariance_types=("full",)):
+        self.X, self.w, self.K, self.method = X, sample_weight, n_components, init_params
+        self.random_state, self.n_threads = random_state, n_threads
+        self.centers = self.indices = None
+        n = X.shape[0]
+        w = sample_weight
+        if init_params == "kmeans":
+            self.centers = kmeans(X, n_components, w, random_state, n_threads,
+                                  max_seed_samples=max_seed_samples)
+        elif init_params == "k-means++":
+            _, self.indices = kmeans_plusplus(X, n_components, w, random_state,
+                                              n_threads, max_seed_samples)
+        elif init_params == "random_from_data":
+            p = None if w is None else w / w.sum()
+            if p is not None and np.count_nonzero(p) < n_components:
+                raise ValueError("init_params='random_from_data' needs at least "
+                                 "n_components samples of positive weight.")
+            if max_seed_samples is None or n <= max_seed_samples:
+                self.indices = random_state.choice(n, size=n_components, replace=False,
+                                                   p=p)
+            else:  # scikit-learn's draw permutes all n rows: O(n) memory; this is O(K)
+                self.indices = _distinct_rows(n, n_components, w, random_state)
+        self.state = random_state.get_state() if init_params == "random" else None
+        # first pass: nk and the means (the random draw advances random_state once)
+        nk = np.zeros(n_components)
+        s1 = np.zeros((n_components, X.shape[1]))
+        for a, b, r in self._resp_chunks():
+            rw = r.astype(np.float64) if w is None else r * w[a:b, None]
+            nk += rw.sum(0)
+            s1 += rw.T @ X[a:b].astype(np.float64)
+        safe = np.where(nk > 0, nk, 1.0)
+        self.nk, self.shift = nk, s1 / safe[:, None]
+        self._xtx = None
+        # second pass, once per layout (now, so that the random responsibilities are
+        # replayed before random_state moves on)
+        self._moments = {S: self._second_pass(S) for S in dict.fromkeys(
+            _mstep.s2_length(X.shape[1], c) for c in covariance_types)}
+
+    def _resp_chunks(self):
+        return _resp_chunks(self.method, self.X, self.K, self.random_state, self.w,
+                            self.centers, self.indices, self.n_threads)
+
+    def _second_pass(self, S):
+        """(s1, s2) around the initial means, s2 with S values per component."""
+        if self.state is not None:
+            self.random_state.set_state(self.state)  # replay the same draws
+        X, w, K = self.X, self.w, self.K
+        D = X.shape[1]
+        s2 = np.zeros((K, S))
+        s1 = np.zeros((K, D))
+        iu = np.triu_indices(D)
+        for a, b, r in self._resp_chunks():
+            rw = r.astype(np.float64) if w is None else r * w[a:b, None]
+            xb = X[a:b].astype(np.float64)
+            for k in range(K):
+                sel = rw[:, k] != 0
+                if not sel.any():
+                    continue
+                d = xb[sel] - self.shift[k]
+                rk = rw[sel, k]
+                s1[k] += rk @ d
+                if S == D:
+                    s2[k] += rk @ (d * d)
+                else:
+                    s2[k] += ((d * rk[:, None]).T @ d)[iu]
+        return s1, s2
+
+    def parameters(self, covariance_type, reg_covar):
+        """(weights, means, covariances) of the initial responsibilities.  Weights
+        are nk / sum(w) like scikit-learn's (normalised by the first M-step)."""
+        X, w = self.X, self.w
+        n, D = X.shape
+        s1, s2 = self._moments[_mstep.s2_length(D, covariance_type)]
+        eps = float(np.finfo(X.dtype).eps)
+        nk_eps, means, cov = _mstep.estimate_gaussian_parameters(
+            self.nk, s1, s2, self.shift, covariance_type, reg_covar, eps)
+        if covariance_type == "tied" and self.indices is not None:
+            # scikit-learn's tied estimate, (X^T X - sum_k nk mu mu^T) / sum nk, counts
+            # every row even where the one-hot responsibilities are all 0; mirror it so
+            # 'k-means++' / 'random_from_data' start from the same parameters.
+            if self._xtx is None:
+                xtx = np.zeros((D, D))
+                for a, b in _chunks(n):
+                    xb = X[a:b].astype(np.float64)
+                    xtx += xb.T @ (xb if w is None else xb * w[a:b, None])
+                self._xtx = xtx
+            cov = (self._xtx - (nk_eps[:, None] * means).T @ means) / nk_eps.sum()
+            cov[np.diag_indices(D)] += reg_covar
+        total_w = float(n) if w is None else float(w.sum())
+        return nk_eps / total_w, means, cov
+
+
 def initial_parameters(X, sample_weight, n_components, covariance_type, reg_covar,
                        init_params, random_state, n_threads, max_seed_samples=None):
-    """Weights, means and covariances from the initial responsibilities.
-
-    Two chunked passes: means first, then moments around them (no cancellation).
-    Weights are nk / sum(w) like scikit-learn's (normalised by the first M-step).
-    """
-    n, D = X.shape
-    centers = indices = None
-    if init_params == "kmeans":
-        centers = kmeans(X, n_components, sample_weight, random_state, n_threads,
-                         max_seed_samples=max_seed_samples)
-    elif init_params == "k-means++":
-        _, indices = kmeans_plusplus(X, n_components, sample_weight, random_state,
-                                     n_threads, max_seed_samples)
-    elif init_params == "random_from_data":
-        p = None if sample_weight is None else sample_weight / sample_weight.sum()
-        if p is not None and np.count_nonzero(p) < n_components:
-            raise ValueError("init_params='random_from_data' needs at least "
-                             "n_components samples of positive weight.")
-        if max_seed_samples is None or n <= max_seed_samples:
-            indices = random_state.choice(n, size=n_components, replace=False, p=p)
-        else:  # scikit-learn's draw permutes all n rows: O(n) memory; this is O(K)
-            indices = _distinct_rows(n, n_components, sample_weight, random_state)
-    state = random_state.get_state() if init_params == "random" else None
-
-    w = sample_weight
-    nk = np.zeros(n_components)
-    s1 = np.zeros((n_components, D))
-    for a, b, r in _resp_chunks(init_params, X, n_components, random_state, w,
-                                centers, indices, n_threads):
-        rw = r.astype(np.float64) if w is None else r * w[a:b, None]
-        nk += rw.sum(0)
-        s1 += rw.T @ X[a:b].astype(np.float64)
-    safe = np.where(nk > 0, nk, 1.0)
-    shift = s1 / safe[:, None]
-    if state is not None:
-        random_state.set_state(state)  # replay the same random responsibilities
-    S = _mstep.s2_length(D, covariance_type)
-    s2 = np.zeros((n_components, S))
-    s1 = np.zeros((n_components, D))
-    iu = np.triu_indices(D)
-    for a, b, r in _resp_chunks(init_params, X, n_components, random_state, w,
-                                centers, indices, n_threads):
-        rw = r.astype(np.float64) if w is None else r * w[a:b, None]
-        xb = X[a:b].astype(np.float64)
-        for k in range(n_components):
-            sel = rw[:, k] != 0
-            if not sel.any():
-                continue
-            d = xb[sel] - shift[k]
-            rk = rw[sel, k]
-            s1[k] += rk @ d
-            if S == D:
-                s2[k] += rk @ (d * d)
-            else:
-                s2[k] += ((d * rk[:, None]).T @ d)[iu]
-    eps = float(np.finfo(X.dtype).eps)
-    nk_eps, means, cov = _mstep.estimate_gaussian_parameters(
-        nk, s1, s2, shift, covariance_type, reg_covar, eps)
-    if covariance_type == "tied" and indices is not None:
-        # scikit-learn's tied estimate, (X^T X - sum_k nk mu mu^T) / sum nk, counts
-        # every row even where the one-hot responsibilities are all 0; mirror it so
-        # 'k-means++' / 'random_from_data' start from the same parameters.
-        xtx = np.zeros((D, D))
-        for a, b in _chunks(n):
-            xb = X[a:b].astype(np.float64)
-            xtx += xb.T @ (xb if w is None else xb * w[a:b, None])
-        cov = (xtx - (nk_eps[:, None] * means).T @ means) / nk_eps.sum()
-        cov[np.diag_indices(D)] += reg_covar
-    total_w = float(n) if w is None else float(w.sum())
-    return nk_eps / total_w, means, cov
+    """Weights, means and covariances from scikit-learn's initial responsibilities
+    (one ``InitialDraw``, one covariance type)."""
+    draw = InitialDraw(X, sample_weight, n_components, init_params, random_state,
+                       n_threads, max_seed_samples, (covariance_type,))
+    return draw.parameters(covariance_type, reg_covar)
