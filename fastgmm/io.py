@@ -882,14 +882,81 @@ def _gaussian_load_extra(est, header, arrays):
     est._warm = (state, lower_bound, est._published())
 
 
+# ============================================================== BayesianGaussianMixture
+def _bayesian_shapes(params, arrays, fitted):
+    K, D = arrays["weights_"].shape[0], fitted["n_features_in_"]
+    cov = {"full": (K, D, D), "tied": (D, D), "diag": (K, D),
+           "spherical": (K,)}[params.get("covariance_type", "full")]
+    return {"weights_": (K,), "means_": (K, D), "covariances_": cov, "precisions_": cov,
+            "precisions_cholesky_": cov, "mean_precision_": (K,), "mean_prior_": (D,),
+            "lower_bounds_": (fitted["n_iter_"],)}
+
+
+def _bayesian_save_extra(est):
+    """The posterior pieces whose type varies: weight_concentration_ (an array, or a
+    pair for the Dirichlet process), degrees_of_freedom_ and covariance_prior_
+    (scalars for some covariance types: stored 0-d)."""
+    wc = est.weight_concentration_
+    if isinstance(wc, tuple):
+        arrays = {"bgm.weight_concentration_0": wc[0], "bgm.weight_concentration_1": wc[1]}
+    else:
+        arrays = {"bgm.weight_concentration": wc}
+    arrays["bgm.degrees_of_freedom"] = np.asarray(est.degrees_of_freedom_)
+    arrays["bgm.covariance_prior"] = np.asarray(est.covariance_prior_)
+    return arrays, {}
+
+
+def _bayesian_load_extra(est, header, arrays):
+    def need(name):
+        if name not in arrays:
+            raise ValueError(f"the model file has no {name!r} array")
+        return arrays[name]
+    if "bgm.weight_concentration" in arrays:
+        est.weight_concentration_ = arrays["bgm.weight_concentration"]
+    else:
+        est.weight_concentration_ = (need("bgm.weight_concentration_0"),
+                                     need("bgm.weight_concentration_1"))
+    for attr in ("degrees_of_freedom", "covariance_prior"):
+        value = need(f"bgm.{attr}")
+        setattr(est, attr + "_", value[()] if value.ndim == 0 else value)
+
+
+# ============================================================== outlier detector
+def _detector_save_extra(est):
+    body, arrays = encode_estimator(est.mixture_, prefix="mixture_.")
+    return arrays, {"mixture_": body}
+
+
+def _detector_load_extra(est, header, arrays):
+    if not isinstance(header.get("mixture_"), dict):
+        raise ValueError("the model file's header has no 'mixture_' object")
+    est.mixture_ = decode_estimator(header["mixture_"], arrays, "mixture_.")
+
+
 def _register_builtin():
+    from .bayesian import BayesianGaussianMixture
     from .mixture import GaussianMixture
+    from .outliers import GaussianMixtureOutlierDetector
     register_model("GaussianMixture", GaussianMixture,
                    arrays=("weights_", "means_", "covariances_", "precisions_",
                            "precisions_cholesky_"),
                    shapes=_gaussian_shapes,
                    scalars={**MIXTURE_SCALARS, "diagnostics_": "json?"},
                    save_extra=_gaussian_save_extra, load_extra=_gaussian_load_extra)
+    register_model("BayesianGaussianMixture", BayesianGaussianMixture,
+                   arrays=("weights_", "means_", "covariances_", "precisions_",
+                           "precisions_cholesky_", "mean_precision_", "mean_prior_"),
+                   shapes=_bayesian_shapes,
+                   scalars={**MIXTURE_SCALARS, "weight_concentration_prior_": "float",
+                            "mean_precision_prior_": "float",
+                            "degrees_of_freedom_prior_": "float"},
+                   save_extra=_bayesian_save_extra, load_extra=_bayesian_load_extra)
+    register_model("GaussianMixtureOutlierDetector", GaussianMixtureOutlierDetector,
+                   arrays=(), lists=(), shapes=lambda params, arrays, fitted: {},
+                   scalars={"offset_": "real", "n_iter_": "int", "converged_": "bool",
+                            "n_features_in_": "int"},
+                   dtype_of=lambda est: est.mixture_.weights_.dtype,
+                   save_extra=_detector_save_extra, load_extra=_detector_load_extra)
 
 
 _register_builtin()

@@ -286,6 +286,7 @@ default='kmeans'
     __repr__ = BaseMixture.__repr__
     _validate_X = BaseMixture._validate_X
     _check_is_fitted = BaseMixture._check_is_fitted
+    save = BaseMixture.save
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")

@@ -7,6 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
+import fastgmm
 import fastgmm.io as fio
 from conftest import COV_TYPES, make_blobs
 from fastgmm import GaussianMixture, NotFittedError
@@ -576,3 +577,38 @@ def test_write_table(tmp_path):
         write_table(tmp_path / "no" / "dir.csv", labels)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "b.csv", "labels.csv", "labels.npy", "p.csv", "p32.csv"]
+
+
+# ------------------------------------------------------------ the other estimators
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cov", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("prior", ["dirichlet_process", "dirichlet_distribution"])
+def test_bayesian_mixture_round_trip(tmp_path, dtype, cov, prior):
+    import warnings
+    from fastgmm import BayesianGaussianMixture
+    X = np.random.RandomState(0).randn(300, 2)
+    X[150:] += 6
+    X = X.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = BayesianGaussianMixture(n_components=3, covariance_type=cov,
+                                    weight_concentration_prior_type=prior,
+                                    random_state=0, max_iter=20).fit(X)
+    b.save(tmp_path / "b.npz")
+    c = fastgmm.load(tmp_path / "b.npz")
+    assert type(c) is BayesianGaussianMixture
+    for method in ("predict", "predict_proba", "score_samples"):
+        assert np.array_equal(getattr(b, method)(X), getattr(c, method)(X)), method
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_outlier_detector_round_trip(tmp_path, dtype):
+    from fastgmm import GaussianMixtureOutlierDetector
+    X = np.random.RandomState(1).randn(400, 3).astype(dtype)
+    d = GaussianMixtureOutlierDetector(contamination=0.05, n_components=2,
+                                       random_state=0).fit(X)
+    d.save(tmp_path / "d.npz")
+    e = fastgmm.load(tmp_path / "d.npz")
+    assert e.offset_ == d.offset_ and type(e.offset_) is type(d.offset_)
+    assert np.array_equal(d.decision_function(X), e.decision_function(X))
+    assert np.array_equal(d.predict(X), e.predict(X))
