@@ -377,6 +377,40 @@ def end_to_end(smoke):
     return rows
 
 
+def scoring(smoke):
+    """predict / predict_proba / score_samples of one fitted model (same parameters
+    on both sides), N=1e6 x 16, K=16 full: medians of 5, both dtypes."""
+    from fastgmm import GaussianMixture
+    from sklearn.mixture import GaussianMixture as SkGMM
+    case = dict(n=5000 if smoke else 1_000_000, d=16, k=16, cov="full")
+    rows = []
+    print("\n| dtype | method | fastgmm s | scikit-learn s | speed-up |\n|---|---|---|---|---|")
+    for dtype in ("float64", "float32"):
+        X, init = make_case(case, dtype)
+        ours = GaussianMixture(case["k"], max_iter=0, **init).fit(X[:2000])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = SkGMM(case["k"], max_iter=1, **init).fit(X[:2000])
+        for attr in ("weights_", "means_", "covariances_", "precisions_cholesky_",
+                     "precisions_"):  # the very same parameters on both sides
+            setattr(theirs, attr, getattr(ours, attr).astype(X.dtype))
+        for method in ("predict", "predict_proba", "score_samples"):
+            sec = {}
+            for name, est in (("fastgmm", ours), ("scikit-learn", theirs)):
+                getattr(est, method)(X[:1000])
+                times = []
+                for _ in range(2 if smoke else 5):
+                    t0 = time.perf_counter()
+                    getattr(est, method)(X)
+                    times.append(time.perf_counter() - t0)
+                sec[name] = float(np.median(times))
+            rows.append(dict(case, dtype=dtype, method=method, fastgmm=sec["fastgmm"],
+                             sklearn=sec["scikit-learn"]))
+            print(f"| {dtype} | {method} | {sec['fastgmm']:.4f} | {sec['scikit-learn']:.4f} "
+                  f"| {sec['scikit-learn'] / sec['fastgmm']:.1f}x |")
+    return rows
+
+
 def plot(kind, rows):
     try:
         import matplotlib
@@ -435,6 +469,8 @@ def main():
                     help="compare on this case instead of the target cases (repeatable)")
     ap.add_argument("--report", metavar="LOG",
                     help="re-render a comparison from its stderr log (JSON lines)")
+    ap.add_argument("--scoring", action="store_true",
+                    help="predict / predict_proba / score_samples vs scikit-learn's")
     ap.add_argument("--end-to-end", action="store_true",
                     help="default fit (k-means init, tol=1e-3) vs scikit-learn's")
     args = ap.parse_args()
@@ -452,7 +488,7 @@ def main():
         print(f"\nplot: {plot('compare', rows)}")
         return
     n_iter = 3 if args.smoke else args.n_iter
-    kinds = [k for k in ("growth", "threads", "roofline", "end_to_end")
+    kinds = [k for k in ("growth", "threads", "roofline", "end_to_end", "scoring")
              if getattr(args, k)]
     if not kinds:
         kinds = ["compare"]
@@ -470,6 +506,8 @@ def main():
             rows = threads(args.smoke)
         elif kind == "roofline":
             rows = roofline(args.smoke)
+        elif kind == "scoring":
+            rows = scoring(args.smoke)
         else:
             rows = end_to_end(args.smoke)
         with open(os.path.join(RESULTS, f"{kind}.json"), "w") as f:
