@@ -1123,10 +1123,11 @@ def _read_csv(path, columns, dtype, header):
     pd = _pandas()
     if pd is not None:
         try:
-            # exact parsing: pandas >= 3 parses exactly by default (and deprecates
-            # the option); before, only float_precision="round_trip" is exact
-            exact = ({} if int(pd.__version__.split(".")[0]) >= 3
-                     else {"float_precision": "round_trip"})
+            # exact parsing: pandas >= 3.1 parses exactly by default (and deprecates
+            # the option); before (3.0.x too), only float_precision="round_trip" is
+            version = tuple(int(v) for v in pd.__version__.split(".")[:2]
+                            if v.isdigit())
+            exact = {} if version >= (3, 1) else {"float_precision": "round_trip"}
             df = pd.read_csv(path, header=None, skiprows=skip, usecols=sorted(set(idx)),
                              encoding="utf-8-sig", skip_blank_lines=True, **exact)
         except pd.errors.EmptyDataError:
