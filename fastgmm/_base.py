@@ -452,7 +452,12 @@ class BaseMixture:
         ArraySource for arrays and memmaps, a DaskSource for dask collections."""
         if is_dask_collection(X):
             from .dask import DaskSource
-            return DaskSource.from_input(X, sample_weight, n_threads)
+            # threads per task: the estimator's own setting (None: the dask module's
+            # per-host policy), not this client's count
+            return DaskSource.from_input(
+                X, sample_weight, self.n_threads,
+                init_max_samples=getattr(self, "init_max_samples", None),
+                normalize_weights=not self._weights_are_counts)
         X, names = self._validate_X(X, reset=True)
         w = check_sample_weight(sample_weight, X.shape[0],
                                 normalize=not self._weights_are_counts)
@@ -560,7 +565,7 @@ class BaseMixture:
     def _checked_labels(self, labels):
         if is_dask_collection(labels):
             from .dask import checked_lazily
-            return checked_lazily(labels, lambda b: self._checked_labels(b))
+            return checked_lazily(labels, make_error=self._zero_density_error)
         bad = np.flatnonzero(labels < 0)
         if bad.size:
             raise self._zero_density_error(bad)

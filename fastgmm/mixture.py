@@ -11,7 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _mstep
-from ._base import ArraySource, BaseMixture
+from ._base import ArraySource, BaseMixture, is_dask_collection
 from ._blas import single_threaded_blas
 from ._openmp import effective_n_threads
 from ._degenerate import ACTIONS as DEGENERATE_ACTIONS, repair
@@ -290,9 +290,8 @@ default='kmeans'
         float
             ``-2 log L + n_parameters log(n_samples)``.
         """
-        loglik = self.score_samples(X)  # validates X (feature names included)
-        n = loglik.shape[0]
-        return -2 * float(loglik.mean()) * n + self._n_parameters() * np.log(n)
+        mean, n = self._mean_score(X)
+        return -2 * mean * n + self._n_parameters() * np.log(n)
 
     def aic(self, X):
         """Akaike information criterion of the model on X (lower is better).
@@ -306,8 +305,18 @@ default='kmeans'
         float
             ``-2 log L + 2 n_parameters``.
         """
+        mean, n = self._mean_score(X)
+        return -2 * mean * n + 2 * self._n_parameters()
+
+    def _mean_score(self, X):
+        """(mean log-likelihood, number of rows) of X, validated (feature names
+        included); one compute for a dask X, whose row count may be unknown."""
         loglik = self.score_samples(X)
-        return -2 * float(loglik.mean()) * loglik.shape[0] + 2 * self._n_parameters()
+        if is_dask_collection(loglik):
+            from .dask import sum_and_count
+            total, n = sum_and_count(loglik)
+            return total / n, n
+        return float(loglik.mean()), loglik.shape[0]
 
     def icl(self, X):
         """Integrated completed likelihood criterion on X (lower is better).
