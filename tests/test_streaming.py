@@ -72,3 +72,18 @@ def test_bad_batches_get_clear_errors():
         GaussianMixture(2, learning_decay=0.4).partial_fit(X)
     with pytest.raises(ValueError, match="learning_offset"):
         GaussianMixture(2, learning_offset=-1.0).partial_fit(X)
+
+
+@pytest.mark.parametrize("cov", COV_TYPES)
+def test_dask_ml_incremental_streams_the_chunks_through_partial_fit(cov):
+    da = pytest.importorskip("dask.array")
+    Incremental = pytest.importorskip("dask_ml.wrappers").Incremental
+    X, centers = _blobs(15_000, seed=3)
+    inc = Incremental(GaussianMixture(3, covariance_type=cov, random_state=0),
+                      scoring=None)
+    inc.fit(da.from_array(X, chunks=(1000, 3)))
+    g = inc.estimator_
+    assert g.n_iter_ == 15  # one partial_fit per chunk
+    found = g.means_[np.argsort(g.means_[:, 0] + g.means_[:, 1])]
+    want = centers[np.argsort(centers[:, 0] + centers[:, 1])]
+    np.testing.assert_allclose(found, want, atol=0.2)
