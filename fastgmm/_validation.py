@@ -142,6 +142,10 @@ def check_array(X, name="X", min_samples=1, dtype=None):
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous) or any(
             s < 0 for s in arr.strides):
         arr = np.ascontiguousarray(arr)
+    elif not arr.flags.aligned:
+        # an odd byte offset into a buffer: the C core loads whole floats (a
+        # misaligned load is undefined behaviour, and faults on some CPUs)
+        arr = arr.copy(order="K")
     n_samples, n_features = arr.shape
     if n_samples < min_samples:
         raise ValueError(
@@ -191,7 +195,7 @@ def check_sample_weight(sample_weight, n_samples, normalize=False):
     if not normalize:
         if not np.isfinite(w.sum()):
             raise ValueError("sample_weight sums to infinity; rescale the weights.")
-        return np.ascontiguousarray(w)
+        return np.require(w, requirements=("C", "A"))  # contiguous and aligned
     # Scaled to a mean of 1 (through the max first, so a sum that would overflow does
     # not): nothing underflows in float32 and scikit-learn's nk + 10 eps stays
     # negligible whatever the caller's scale.
