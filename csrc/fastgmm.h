@@ -118,10 +118,12 @@ typedef struct {
 int fgmm_stats_layout_init(int n_features, int n_components, int cov_type,
                            fgmm_stats_layout *layout);
 
-/* Bytes of scratch one thread needs for the EM/score kernels and the k-means
- * kernels (0 for invalid sizes). */
+/* Bytes of scratch one thread needs for the EM/score kernels, the k-means
+ * assignment (kmeans_rows) and the k-means++ step (nearest_update); 0 for invalid
+ * sizes. */
 size_t fgmm_em_scratch_bytes(int dtype, int n_features, int n_components);
 size_t fgmm_kmeans_scratch_bytes(int dtype, int n_features, int n_clusters);
+size_t fgmm_nearest_scratch_bytes(int n_features);
 
 /*
  * The kernels of one precision (X, parameters, centers and scratch in that dtype),
@@ -158,18 +160,52 @@ typedef struct {
                        ptrdiff_t row_end, void *scratch, int32_t *label,
                        double *min_dist, double *partial);
 
-    /* k-means++ step: m_i = min(min_dist[i], |x_i - c|^2); INOUT min_dist = m if
-     * update != 0; INOUT partial[0] += sum_i w_i m_i. */
+    /* k-means++ step: m_i = min(min_dist[i], |x_i - c|^2) (computed in double);
+     * INOUT min_dist = m if update != 0; INOUT partial[0] += sum_i w_i m_i (rows in
+     * order); TMP scratch (fgmm_nearest_scratch_bytes). */
     int (*nearest_update)(const void *X, ptrdiff_t row_stride, ptrdiff_t col_stride,
                           int n_features, const void *center,
                           const double *sample_weight, ptrdiff_t row_begin,
-                          ptrdiff_t row_end, double *min_dist, int update,
-                          double *partial);
+                          ptrdiff_t row_end, void *scratch, double *min_dist,
+                          int update, double *partial);
 } fgmm_kernels;
 
-/* The kernels for dtype on this CPU (AVX2+FMA when it has them), NULL for an
- * unknown dtype. */
+/* Instruction sets the kernels are built for (x86-64; elsewhere only BASELINE).
+ * Each is a separately compiled instantiation of the same code (isa_*.c):
+ *   BASELINE  what the compiler targets by default (x86-64: SSE2)
+ *   AVX2      AVX2 + FMA (Haswell, Zen 1 and later)
+ *   AVX512    AVX-512 F/DQ/BW/VL + AVX2 + FMA (Skylake-SP, Ice Lake, Zen 4 and later);
+ *             a kernel that measured no faster than its AVX2 build is taken from
+ *             AVX2 inside this table (fgmm_kernel_isa tells which). */
+enum fgmm_isa { FGMM_ISA_BASELINE = 0, FGMM_ISA_AVX2 = 1, FGMM_ISA_AVX512 = 2, FGMM_N_ISA = 3 };
+
+/* Kernels of a table, in their order (for fgmm_kernel_isa). */
+enum fgmm_kernel_id {
+    FGMM_KERNEL_EM_ROWS, FGMM_KERNEL_SCORE_ROWS, FGMM_KERNEL_KMEANS_ROWS,
+    FGMM_KERNEL_NEAREST_UPDATE, FGMM_N_KERNELS
+};
+
+/* "baseline", "avx2", "avx512"; NULL for an unknown code. */
+const char *fgmm_isa_name(int isa);
+/* Non-zero if the instruction set was compiled into this library. */
+int fgmm_isa_compiled(int isa);
+/* Non-zero if it was compiled in and this CPU (and OS) can run it. */
+int fgmm_isa_supported(int isa);
+/* The best supported instruction set (what fgmm_kernels_for uses). */
+int fgmm_isa_best(void);
+/* The kernels for dtype in instruction set isa; NULL for an unknown dtype or an
+ * instruction set that is not compiled in or that this CPU cannot run. */
+const fgmm_kernels *fgmm_kernels_for_isa(int dtype, int isa);
+/* The kernels for dtype on this CPU (fgmm_isa_best()), NULL for an unknown dtype. */
 const fgmm_kernels *fgmm_kernels_for(int dtype);
+/* The instruction set that kernel (an fgmm_kernel_id) of table (dtype, isa) was
+ * compiled for, -1 for unknown arguments or an instruction set not compiled in. */
+int fgmm_kernel_isa(int dtype, int isa, int kernel);
+
+/* Build facts for bug reports: the C compiler (its __VERSION__, with "clang " in
+ * front for clang) and the _OPENMP date it compiled the core with (0: none). */
+const char *fgmm_compiler(void);
+long fgmm_openmp_version(void);
 
 #ifdef __cplusplus
 }

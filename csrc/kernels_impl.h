@@ -4,19 +4,28 @@
  * The includer defines:
  *   REAL        float or double (the working precision of X and of the kernels)
  *   SUF         _f or _d (precision suffix of every name)
- *   ISA         _base or _avx2 (instruction-set suffix; kernels.c dispatches)
- *   UINT        unsigned integer of REAL's width (bit manipulation in exp)
+ *   ISA         _base, _avx2, _avx512 (instruction-set suffix; kernels.c dispatches)
+ *   UINT, SINT  unsigned and signed integers of REAL's width (bit manipulation in
+ *               exp, k-means labels in vectors)
  *   MANT_BITS   explicit mantissa bits of REAL (23 or 52)
  *   EXP_CUTOFF  below this exp() returns 0 (keeps 2^n normal, see fexp)
  *   EXP_NCOEF   Taylor coefficients used by fexp
  *   SQRT        sqrt or sqrtf
  *   LOG_NTERMS  atanh series terms used by flog
+ * and optionally FGMM_EXPORT_KERNELS: the four kernels and the table then have
+ * external linkage as fgmm_<kernel><SUF><ISA> (what the isa_*.c units do, so that
+ * kernels.c can pick each kernel from the instruction set that runs it fastest).
+ *
+ * The instruction set is the one the translation unit is compiled for (isa_*.c are
+ * compiled with their own -m flags, see setup.py): the vector width follows the
+ * compiler's predefined macros, so every helper, inlined or not, and every
+ * auto-vectorised loop targets the same ISA on any compiler.
  *
  * Memory layout: a block of at most FGMM_BLOCK rows is transposed into Xt (D x B,
  * "features x points") so that every inner loop walks points contiguously.  Loops
- * over points run in strips of STRIP elements whose accumulators stay in registers;
- * a block's tail is zero-padded to a whole strip (padding rows carry weight 0 and are
- * never written out).
+ * over points run in strips of STRIP elements (two vectors) whose accumulators stay
+ * in registers; a block's tail is zero-padded to a whole strip (padding rows carry
+ * weight 0 and are never written out).
  */
 #include <math.h>
 #include <string.h>
@@ -27,17 +36,71 @@
 #define CAT3(a, b, c) CAT(CAT(a, b), c)
 #define FN(name) CAT3(name, SUF, ISA)
 #define PARAMS FN(tparams)
+#ifdef FGMM_EXPORT_KERNELS
+#define KERNEL(name) CAT(fgmm_, FN(name))
+#define KERNEL_LINKAGE
+#else
+#define KERNEL(name) FN(name)
+#define KERNEL_LINKAGE static
+#endif
 
 #define B FGMM_BLOCK
-/* Two 256-bit vectors of REAL: enough independent accumulators to hide FMA latency. */
-#define STRIP ((int)(64 / sizeof(REAL)))
 
-/* 32-byte vector of REAL that may sit at any REAL-aligned address (gcc extension;
- * lowered to two SSE halves in the baseline build).  A strip is two of them. */
-typedef REAL FN(vec) __attribute__((vector_size(32), aligned(sizeof(REAL))));
-#define VL ((int)(32 / sizeof(REAL)))
+/* Vector registers of the target: width in bytes and how many there are.  Register
+ * tiles are sized from them so that every accumulator stays in a register:
+ *   SSE2 (baseline x86-64): 16 x 16 bytes;  AVX2: 16 x 32;  AVX-512: 32 x 64. */
+#ifndef FGMM_VBYTES
+#if defined(__AVX512F__)
+#define FGMM_VBYTES 64
+#define FGMM_NVREGS 32
+#elif defined(__AVX__)
+#define FGMM_VBYTES 32
+#define FGMM_NVREGS 16
+#else
+#define FGMM_VBYTES 16
+#define FGMM_NVREGS 16
+#endif
+#endif
+#ifndef FGMM_NVREGS
+#define FGMM_NVREGS 16
+#endif
+/* Registers the tiles below are sized for (benchmarks may override it). */
+#ifndef FGMM_TILE_REGS
+#define FGMM_TILE_REGS FGMM_NVREGS
+#endif
+
+/* Vector of REAL that may sit at any REAL-aligned address (GCC/clang extension). */
+typedef REAL FN(vec) __attribute__((vector_size(FGMM_VBYTES), aligned(sizeof(REAL))));
+#define VL ((int)(FGMM_VBYTES / sizeof(REAL)))
+/* Two vectors: enough independent accumulators to hide the FMA latency. */
+#define STRIP (2 * VL)
+/* Integer vector of REAL's width: labels ride along the values they are the argmin
+ * or argmax of, and a comparison of two vecs gives one of these (-1 true, 0 false). */
+typedef SINT FN(ivec) __attribute__((vector_size(FGMM_VBYTES), aligned(sizeof(REAL))));
+
+/* The statistics (sums over the points that matter to one component, squeezed out of
+ * a block: often a handful) run on vectors of at most 32 bytes: padding a handful of
+ * points to a strip of 512-bit vectors (16 doubles, 32 floats) would multiply the
+ * O(D^2) scatter's work.  With AVX-512 they still get its 32 registers (VL). */
+#if FGMM_VBYTES > 32
+#define FGMM_SVBYTES 32
+#else
+#define FGMM_SVBYTES FGMM_VBYTES
+#endif
+typedef REAL FN(svec) __attribute__((vector_size(FGMM_SVBYTES), aligned(sizeof(REAL))));
+#define SVL ((int)(FGMM_SVBYTES / sizeof(REAL)))
+#define SSTRIP (2 * SVL)
+
+/* Columns of U per pass of maha_cols: 2*NJ accumulators + 2 diff vectors + 2 sums
+ * + a broadcast: 13 registers with NJ = 4 (of 16), 21 with NJ = 8 (of 32). */
+#if FGMM_TILE_REGS >= 32
+#define MAHA_NJ 8
+#else
+#define MAHA_NJ 4
+#endif
 
 static inline int FN(round_up_strip)(int n) { return (n + STRIP - 1) / STRIP * STRIP; }
+static inline int FN(round_up_sstrip)(int n) { return (n + SSTRIP - 1) / SSTRIP * SSTRIP; }
 
 /* BLAS level-3 routines of this precision (Fortran interface). */
 typedef void (*FN(trmm_t))(char *side, char *uplo, char *transa, char *diag, int *m,
@@ -145,17 +208,38 @@ static inline REAL FN(flog)(REAL x)
 /* Block loading                                                                   */
 /* ------------------------------------------------------------------------------ */
 
-/* Xt[i*B + p] = X[r0 + p, i] for p < nb, 0 for nb <= p < round_up_strip(nb). */
+/* Xt[i*B + p] = X[r0 + p, i] for p < nb, 0 for nb <= p < npad.  Columns stored
+ * contiguously (Fortran order) are copied column by column; otherwise VL rows at a
+ * time, each vector of Xt assembled from VL rows (one store per vector instead of
+ * VL scattered ones).  TYPE/VTYPE/NL: the destination's element and vector types and
+ * lanes. */
+#define LOAD_BLOCK_BODY(TYPE, VTYPE, NL)                                              \
+    do {                                                                            \
+        int p = 0;                                                                  \
+        if (rs != 1) {                                                              \
+            for (; p + (NL) <= nb; p += (NL)) {                                     \
+                const REAL *restrict rows = X + (r0 + p) * rs;                      \
+                for (int i = 0; i < D; i++) {                                       \
+                    VTYPE v;                                                        \
+                    for (int l = 0; l < (NL); l++)                                  \
+                        v[l] = (TYPE)rows[(ptrdiff_t)l * rs + (ptrdiff_t)i * cs];   \
+                    *(VTYPE *)(Xt + (ptrdiff_t)i * B + p) = v;                      \
+                }                                                                   \
+            }                                                                       \
+        }                                                                           \
+        for (int i = 0; i < D; i++) {                                               \
+            const REAL *restrict col = X + r0 * rs + (ptrdiff_t)i * cs;             \
+            TYPE *restrict dst = Xt + (ptrdiff_t)i * B;                             \
+            for (int q = p; q < nb; q++) dst[q] = (TYPE)col[(ptrdiff_t)q * rs];     \
+            for (int q = nb; q < npad; q++) dst[q] = 0;                             \
+        }                                                                           \
+    } while (0)
+
 static void FN(load_block)(const REAL *restrict X, ptrdiff_t rs, ptrdiff_t cs, int D,
                            ptrdiff_t r0, int nb, REAL *restrict Xt)
 {
     const int npad = FN(round_up_strip)(nb);
-    for (int i = 0; i < D; i++) {
-        const REAL *restrict col = X + r0 * rs + (ptrdiff_t)i * cs;
-        REAL *restrict dst = Xt + (ptrdiff_t)i * B;
-        for (int p = 0; p < nb; p++) dst[p] = col[(ptrdiff_t)p * rs];
-        for (int p = nb; p < npad; p++) dst[p] = 0;
-    }
+    LOAD_BLOCK_BODY(REAL, FN(vec), VL);
 }
 
 /* w[p] = sample weight of row r0 + p (1 without weights), 0 on padding. */
@@ -176,7 +260,10 @@ static inline void FN(center)(const REAL *restrict Xt, int D, int npad,
         const REAL h = hi[i], l = lo[i];
         const REAL *restrict x = Xt + (ptrdiff_t)i * B;
         REAL *restrict d = diff + (ptrdiff_t)i * B;
-        for (int p = 0; p < npad; p++) d[p] = (x[p] - h) - l;
+        for (int p = 0; p < npad; p += STRIP) { /* whole strips: no vectoriser epilogue */
+            *(FN(vec) *)(d + p) = (*(const FN(vec) *)(x + p) - h) - l;
+            *(FN(vec) *)(d + p + VL) = (*(const FN(vec) *)(x + p + VL) - h) - l;
+        }
     }
 }
 
@@ -185,17 +272,18 @@ static inline void FN(center)(const REAL *restrict Xt, int D, int npad,
 /* ------------------------------------------------------------------------------ */
 
 /* maha[p] = || diff_p^T U ||^2 = sum_j (sum_{i<=j} diff[i][p] U[i][j])^2,
- * with Ut[j*D + i] = U[i][j] (zero for i > j).  Columns of U go four at a time over
- * a strip of two vectors of points: 8 independent accumulators hide the FMA latency
- * and each diff load feeds four FMAs.  Rows i > j inside a group of four multiply
- * U's zeros (cheaper than a branch). */
-static inline void FN(maha_cols)(const REAL *restrict diff, int D, int p0,
-                                 const REAL *restrict Ut, int j0, int nj,
-                                 FN(vec) *m0, FN(vec) *m1)
+ * with Ut[j*D + i] = U[i][j] (zero for i > j).  Columns of U go MAHA_NJ at a time
+ * over a strip of two vectors of points: 2*MAHA_NJ independent accumulators hide
+ * the FMA latency and each diff load feeds 2*MAHA_NJ FMAs.  Rows i > j inside a
+ * group multiply U's zeros (cheaper than a branch).  Always inlined with a constant
+ * nj, so the accumulator arrays are registers. */
+static inline __attribute__((always_inline)) void FN(maha_cols)(
+    const REAL *restrict diff, int D, int p0, const REAL *restrict Ut, int j0, int nj,
+    FN(vec) *m0, FN(vec) *m1)
 {
     typedef FN(vec) vec;
-    vec a0[4], a1[4];
-    for (int u = 0; u < 4; u++) a0[u] = a1[u] = (vec){0};
+    vec a0[MAHA_NJ], a1[MAHA_NJ];
+    for (int u = 0; u < nj; u++) a0[u] = a1[u] = (vec){0};
     const int iend = j0 + nj;
     for (int i = 0; i < iend; i++) {
         const REAL *restrict d = diff + (ptrdiff_t)i * B + p0;
@@ -216,14 +304,19 @@ static inline void FN(maha_full)(const REAL *restrict diff, int D, int npad,
                                  const REAL *restrict Ut, REAL *restrict maha)
 {
     typedef FN(vec) vec;
-    const int D4 = D - D % 4;
-    for (int p0 = 0; p0 < npad; p0 += 2 * VL) {
+    const int DJ = D - D % MAHA_NJ;
+    for (int p0 = 0; p0 < npad; p0 += STRIP) {
         vec m0 = (vec){0}, m1 = (vec){0};
-        for (int j0 = 0; j0 < D4; j0 += 4) FN(maha_cols)(diff, D, p0, Ut, j0, 4, &m0, &m1);
-        switch (D - D4) { /* constant widths: the accumulators stay in registers */
-        case 1: FN(maha_cols)(diff, D, p0, Ut, D4, 1, &m0, &m1); break;
-        case 2: FN(maha_cols)(diff, D, p0, Ut, D4, 2, &m0, &m1); break;
-        case 3: FN(maha_cols)(diff, D, p0, Ut, D4, 3, &m0, &m1); break;
+        for (int j0 = 0; j0 < DJ; j0 += MAHA_NJ)
+            FN(maha_cols)(diff, D, p0, Ut, j0, MAHA_NJ, &m0, &m1);
+        switch (D - DJ) { /* constant widths: the accumulators stay in registers */
+#define MAHA_TAIL(n) \
+        case n: \
+            if (n < MAHA_NJ) FN(maha_cols)(diff, D, p0, Ut, DJ, n, &m0, &m1); \
+            break;
+        MAHA_TAIL(1) MAHA_TAIL(2) MAHA_TAIL(3) MAHA_TAIL(4) MAHA_TAIL(5) MAHA_TAIL(6)
+        MAHA_TAIL(7)
+#undef MAHA_TAIL
         default: break;
         }
         *(vec *)(maha + p0) = m0;
@@ -257,7 +350,7 @@ static inline void FN(maha_diag)(const REAL *restrict Xt, int D, int npad,
                                  REAL *restrict maha)
 {
     typedef FN(vec) vec;
-    for (int p0 = 0; p0 < npad; p0 += 2 * VL) {
+    for (int p0 = 0; p0 < npad; p0 += STRIP) {
         vec m0 = (vec){0}, m1 = (vec){0};
         for (int i = 0; i < D; i++) {
             const REAL h = hi[i], l = lo[i], sc = ps[i * s_stride];
@@ -356,22 +449,22 @@ static inline __attribute__((always_inline)) void FN(normalize_block)(
 /* ------------------------------------------------------------------------------ */
 
 /* Horizontal sum of a vector. */
-static inline REAL FN(hsum)(FN(vec) v)
+static inline REAL FN(hsum)(FN(svec) v)
 {
     REAL s = 0;
-    for (int l = 0; l < VL; l++) s += v[l];
+    for (int l = 0; l < SVL; l++) s += v[l];
     return s;
 }
 
-/* sum_p a[p] b[p] over whole strips (n a multiple of STRIP): two independent vector
+/* sum_p a[p] b[p] over whole strips (n a multiple of SSTRIP): two independent vector
  * accumulators, so consecutive FMAs do not wait on each other's latency. */
 static inline REAL FN(dot)(const REAL *restrict a, const REAL *restrict b, int n)
 {
-    typedef FN(vec) vec;
+    typedef FN(svec) vec;
     vec s0 = (vec){0}, s1 = (vec){0};
-    for (int p = 0; p < n; p += STRIP) {
+    for (int p = 0; p < n; p += SSTRIP) {
         s0 += *(const vec *)(a + p) * *(const vec *)(b + p);
-        s1 += *(const vec *)(a + p + VL) * *(const vec *)(b + p + VL);
+        s1 += *(const vec *)(a + p + SVL) * *(const vec *)(b + p + SVL);
     }
     return FN(hsum)(s0 + s1);
 }
@@ -380,13 +473,13 @@ static inline REAL FN(dot)(const REAL *restrict a, const REAL *restrict b, int n
 static inline REAL FN(scale_sum)(const REAL *restrict r, const REAL *restrict d,
                                  REAL *restrict a, int n)
 {
-    typedef FN(vec) vec;
+    typedef FN(svec) vec;
     vec s0 = (vec){0}, s1 = (vec){0};
-    for (int p = 0; p < n; p += STRIP) {
+    for (int p = 0; p < n; p += SSTRIP) {
         const vec a0 = *(const vec *)(r + p) * *(const vec *)(d + p);
-        const vec a1 = *(const vec *)(r + p + VL) * *(const vec *)(d + p + VL);
+        const vec a1 = *(const vec *)(r + p + SVL) * *(const vec *)(d + p + SVL);
         *(vec *)(a + p) = a0;
-        *(vec *)(a + p + VL) = a1;
+        *(vec *)(a + p + SVL) = a1;
         s0 += a0;
         s1 += a1;
     }
@@ -396,11 +489,11 @@ static inline REAL FN(scale_sum)(const REAL *restrict r, const REAL *restrict d,
 /* sum_p r[p] over whole strips */
 static inline REAL FN(strip_sum)(const REAL *restrict r, int n)
 {
-    typedef FN(vec) vec;
+    typedef FN(svec) vec;
     vec s0 = (vec){0}, s1 = (vec){0};
-    for (int p = 0; p < n; p += STRIP) {
+    for (int p = 0; p < n; p += SSTRIP) {
         s0 += *(const vec *)(r + p);
-        s1 += *(const vec *)(r + p + VL);
+        s1 += *(const vec *)(r + p + SVL);
     }
     return FN(hsum)(s0 + s1);
 }
@@ -408,53 +501,68 @@ static inline REAL FN(strip_sum)(const REAL *restrict r, int n)
 /* Packed upper triangle of A B^T added into s2 (double):
  *   s2[i][j] += sum_p a_i[p] b_j[p],  j >= i,  a = r*diff, b = diff (D x npad).
  * A GEMM whose inner dimension is the points: tiles of TI rows of A x TJ rows of B
- * keep TI*TJ vector accumulators in registers (6 loads per 8 FMAs), with one
+ * keep TI*TJ vector accumulators in registers (TI+TJ loads per TI*TJ FMAs), one
  * horizontal sum per pair per block.  Rows past D read zero_row; their results are
  * dropped, as are the j < i pairs of tiles that straddle the diagonal. */
-#define TI 2
+#if FGMM_TILE_REGS >= 32
+#define TI 4 /* 16 accumulators + 4 + 1 of 32 registers */
 #define TJ 4
-static void FN(scatter_upper)(const REAL *restrict A, const REAL *restrict Bm, int D,
-                              int npad, const REAL *restrict zero_row,
-                              double *restrict s2)
+#else
+#define TI 2 /* 8 accumulators + 4 + 1 of 16 registers */
+#define TJ 4
+#endif
+static inline __attribute__((always_inline)) void FN(scatter_tiles)(
+    const REAL *restrict A, const REAL *restrict Bm, int D, int npad,
+    const REAL *restrict zero_row, double *restrict s2, const int ti, const int tj)
 {
-    typedef FN(vec) vec;
-    for (int i0 = 0; i0 < D; i0 += TI) {
+    typedef FN(svec) vec;
+    for (int i0 = 0; i0 < D; i0 += ti) {
         const REAL *a[TI];
-        for (int t = 0; t < TI; t++)
+        for (int t = 0; t < ti; t++)
             a[t] = i0 + t < D ? A + (ptrdiff_t)(i0 + t) * B : zero_row;
-        for (int j0 = i0 - i0 % TJ; j0 < D; j0 += TJ) {
+        for (int j0 = i0 - i0 % tj; j0 < D; j0 += tj) {
             const REAL *b[TJ];
-            for (int u = 0; u < TJ; u++)
+            for (int u = 0; u < tj; u++)
                 b[u] = j0 + u < D ? Bm + (ptrdiff_t)(j0 + u) * B : zero_row;
             vec acc[TI][TJ];
-            for (int t = 0; t < TI; t++)
-                for (int u = 0; u < TJ; u++) acc[t][u] = (vec){0};
-            for (int p = 0; p < npad; p += VL) {
+            for (int t = 0; t < ti; t++)
+                for (int u = 0; u < tj; u++) acc[t][u] = (vec){0};
+            for (int p = 0; p < npad; p += SVL) {
                 vec bv[TJ];
-                for (int u = 0; u < TJ; u++) bv[u] = *(const vec *)(b[u] + p);
-                for (int t = 0; t < TI; t++) {
+                for (int u = 0; u < tj; u++) bv[u] = *(const vec *)(b[u] + p);
+                for (int t = 0; t < ti; t++) {
                     const vec av = *(const vec *)(a[t] + p);
-                    for (int u = 0; u < TJ; u++) acc[t][u] += av * bv[u];
+                    for (int u = 0; u < tj; u++) acc[t][u] += av * bv[u];
                 }
             }
-            for (int t = 0; t < TI; t++) {
+            for (int t = 0; t < ti; t++) {
                 const int i = i0 + t;
-                for (int u = 0; u < TJ; u++) {
+                for (int u = 0; u < tj; u++) {
                     const int j = j0 + u;
                     if (i >= D || j >= D || j < i) continue;
-                    REAL sum = 0;
-                    for (int v = 0; v < VL; v++) sum += acc[t][u][v];
                     /* row i of the packed upper triangle starts at i*D - i(i-1)/2 */
-                    s2[(ptrdiff_t)i * D - (ptrdiff_t)i * (i - 1) / 2 + (j - i)] += sum;
+                    s2[(ptrdiff_t)i * D - (ptrdiff_t)i * (i - 1) / 2 + (j - i)] +=
+                        FN(hsum)(acc[t][u]);
                 }
             }
         }
     }
 }
+
+/* D <= 2: one 2 x 2 tile (3 of its 4 pairs used) rather than a TI x TJ one. */
+static void FN(scatter_upper)(const REAL *restrict A, const REAL *restrict Bm, int D,
+                              int npad, const REAL *restrict zero_row,
+                              double *restrict s2)
+{
+    if (D <= 2)
+        FN(scatter_tiles)(A, Bm, D, npad, zero_row, s2, 2, 2);
+    else
+        FN(scatter_tiles)(A, Bm, D, npad, zero_row, s2, TI, TJ);
+}
 #undef TI
 #undef TJ
 
-/* Statistics of one component over n points (a whole number of strips):
+/* Statistics of one component over n points (a whole number of SSTRIPs):
  *   nk += sum_p r_p,  s1 += sum_p r_p d_p,  s2 += sum_p r_p d_p d_p^T (packed upper)
  *   or sum_p r_p d_p^2 (diag, spherical), with d = diff (D x n, row stride B).
  * Sums run in REAL over at most B points, then add into double. */
@@ -529,7 +637,7 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
         const REAL *rr = r;
         int n = npad;
         if (4 * m <= 3 * npad) {
-            n = FN(round_up_strip)(m);
+            n = FN(round_up_sstrip)(m);
             for (int j = 0; j < m; j++) rc[j] = r[idx[j]];
             for (int j = m; j < n; j++) rc[j] = 0;
             for (int i = 0; i < D; i++) {
@@ -552,7 +660,7 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
 /* EM and scoring kernels (the fgmm_kernels entries; see fastgmm.h)                */
 /* ------------------------------------------------------------------------------ */
 
-static int FN(em_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_stride,
+KERNEL_LINKAGE int KERNEL(em_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_stride,
                        ptrdiff_t col_stride, const double *sample_weight,
                        ptrdiff_t row_begin, ptrdiff_t row_end, void *scratch,
                        double *partial)
@@ -565,7 +673,7 @@ static int FN(em_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_
     const REAL *X = (const REAL *)Xv;
     const int D = pm.n_features, K = pm.n_components;
     const fgmm_em_scratch_layout so = fgmm_em_scratch(D, K);
-    REAL *const base = (REAL *)scratch;
+    REAL *const base = (REAL *)fgmm_align_scratch(scratch);
     REAL *Xt = base + so.xt, *diff = base + so.diff, *rd = base + so.rd, *L = base + so.L;
     REAL *w = base + so.w, *ll = base + so.ll, *tmp = base + so.tmp, *ent = base + so.ent;
     REAL *zero_row = base + so.zero_row, *rc = base + so.rc, *gram = base + so.gram;
@@ -599,7 +707,7 @@ static int FN(em_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_
     return FGMM_OK;
 }
 
-static int FN(score_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_stride,
+KERNEL_LINKAGE int KERNEL(score_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t row_stride,
                           ptrdiff_t col_stride, ptrdiff_t row_begin, ptrdiff_t row_end,
                           void *scratch, void *weighted_logprob_v, void *resp_v,
                           void *loglik_v, int64_t *label)
@@ -610,7 +718,7 @@ static int FN(score_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t r
     const REAL *X = (const REAL *)Xv;
     const int D = pm.n_features, K = pm.n_components;
     const fgmm_em_scratch_layout so = fgmm_em_scratch(D, K);
-    REAL *const base = (REAL *)scratch;
+    REAL *const base = (REAL *)fgmm_align_scratch(scratch);
     REAL *Xt = base + so.xt, *diff = base + so.diff, *L = base + so.L;
     REAL *w = base + so.w, *ll = base + so.ll, *tmp = base + so.tmp, *ent = base + so.ent;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
@@ -624,13 +732,25 @@ static int FN(score_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t r
                 for (int k = 0; k < K; k++)
                     weighted_logprob[(r0 + p) * K + k] = L[(ptrdiff_t)k * B + p];
         if (label) {
-            for (int p = 0; p < nb; p++) {
-                int best = 0;
-                for (int k = 1; k < K; k++)
-                    if (L[(ptrdiff_t)k * B + p] > L[(ptrdiff_t)best * B + p]) best = k;
+            /* argmax over k, a vector of points at a time; strictly greater, so the
+             * first of equal maxima wins */
+            typedef FN(vec) vec;
+            typedef FN(ivec) ivec;
+            SINT *restrict am = (SINT *)ll; /* ll's B slots are free until normalize */
+            for (int p0 = 0; p0 < npad; p0 += VL) {
+                vec bv = *(const vec *)(L + p0);
+                ivec bk = (ivec){0};
+                for (int k = 1; k < K; k++) {
+                    const vec v = *(const vec *)(L + (ptrdiff_t)k * B + p0);
+                    const ivec m = (ivec)(v > bv);
+                    bv = (vec)(((ivec)v & m) | ((ivec)bv & ~m));
+                    bk = (m & (SINT)k) | (bk & ~m);
+                }
                 /* no component with positive density: no label (the caller raises) */
-                label[r0 + p] = L[(ptrdiff_t)best * B + p] > -(REAL)INFINITY ? best : -1;
+                const ivec pos = (ivec)(bv > -(REAL)INFINITY);
+                *(ivec *)(am + p0) = (bk & pos) | ((SINT)-1 & ~pos);
             }
+            for (int p = 0; p < nb; p++) label[r0 + p] = (int64_t)am[p];
         }
         if (resp || loglik) {
             FN(normalize_block)(L, K, npad, w, ll, tmp, ent, 0);
@@ -649,7 +769,55 @@ static int FN(score_rows)(const fgmm_params *params, const void *Xv, ptrdiff_t r
 /* k-means kernels                                                                 */
 /* ------------------------------------------------------------------------------ */
 
-static int FN(kmeans_rows)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_stride,
+/* Clusters per register tile: 2*KM_KC accumulators + 2 point vectors + a broadcast
+ * + 2 differences: 13 of 16 registers with 4, 21 of 32 with 8. */
+#if FGMM_TILE_REGS >= 32
+#define KM_KC 8
+#else
+#define KM_KC 4
+#endif
+
+/* For the strip of points at p0 and clusters k0 .. k0+kc-1: dist = |x_p - c_k|^2
+ * summed directly (no |x|^2 - 2 x.c + |c|^2 cancellation), feature by feature, with
+ * 2*kc accumulators in registers; then best/lab (the strip's running minimum and its
+ * cluster) take every strictly smaller distance, clusters in increasing order, so the
+ * first of equal minima wins.  Always inlined with a constant kc. */
+static inline __attribute__((always_inline)) void FN(kmeans_tile)(
+    const REAL *restrict Xt, int D, int p0, const REAL *restrict centers, int k0,
+    const int kc, REAL *restrict best, SINT *restrict lab)
+{
+    typedef FN(vec) vec;
+    typedef FN(ivec) ivec;
+    vec a0[KM_KC], a1[KM_KC];
+    for (int c = 0; c < kc; c++) a0[c] = a1[c] = (vec){0};
+    const REAL *restrict ck = centers + (ptrdiff_t)k0 * D;
+    for (int i = 0; i < D; i++) {
+        const REAL *restrict x = Xt + (ptrdiff_t)i * B + p0;
+        const vec x0 = *(const vec *)x, x1 = *(const vec *)(x + VL);
+        for (int c = 0; c < kc; c++) {
+            const REAL ci = ck[(ptrdiff_t)c * D + i];
+            const vec t0 = x0 - ci, t1 = x1 - ci;
+            a0[c] += t0 * t0;
+            a1[c] += t1 * t1;
+        }
+    }
+    vec b0 = *(vec *)(best + p0), b1 = *(vec *)(best + p0 + VL);
+    ivec l0 = *(ivec *)(lab + p0), l1 = *(ivec *)(lab + p0 + VL);
+    for (int c = 0; c < kc; c++) {
+        const ivec m0 = (ivec)(a0[c] < b0), m1 = (ivec)(a1[c] < b1);
+        const SINT k = (SINT)(k0 + c);
+        b0 = (vec)(((ivec)a0[c] & m0) | ((ivec)b0 & ~m0));
+        b1 = (vec)(((ivec)a1[c] & m1) | ((ivec)b1 & ~m1));
+        l0 = (m0 & k) | (l0 & ~m0);
+        l1 = (m1 & k) | (l1 & ~m1);
+    }
+    *(vec *)(best + p0) = b0;
+    *(vec *)(best + p0 + VL) = b1;
+    *(ivec *)(lab + p0) = l0;
+    *(ivec *)(lab + p0 + VL) = l1;
+}
+
+KERNEL_LINKAGE int KERNEL(kmeans_rows)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_stride,
                            int n_features, int n_clusters, const void *centers_v,
                            const double *sample_weight, ptrdiff_t row_begin,
                            ptrdiff_t row_end, void *scratch, int32_t *label,
@@ -660,83 +828,144 @@ static int FN(kmeans_rows)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_s
     const REAL *X = (const REAL *)Xv, *centers = (const REAL *)centers_v;
     const int D = n_features, K = n_clusters;
     const fgmm_kmeans_scratch_layout so = fgmm_kmeans_scratch(D);
-    REAL *Xt = (REAL *)scratch + so.xt, *best = (REAL *)scratch + so.best;
-    int32_t *block_lab = (int32_t *)((REAL *)scratch + so.lab);
+    REAL *const base = (REAL *)fgmm_align_scratch(scratch);
+    REAL *Xt = base + so.xt, *best = base + so.best;
+    SINT *lab = (SINT *)(base + so.lab);
     double *counts = partial + 1, *sums = counts + K;
+    const int KT = K - K % KM_KC;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
         const int npad = FN(round_up_strip)(nb);
-        int32_t *lab = label ? label + r0 : block_lab; /* no label array: O(B) memory */
         FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
-        /* |x_p - c_k|^2 summed directly (no |x|^2 - 2 x.c + |c|^2 cancellation) */
+        for (int p = 0; p < npad; p++) {
+            best[p] = (REAL)INFINITY;
+            lab[p] = 0;
+        }
         for (int p0 = 0; p0 < npad; p0 += STRIP) {
-            const int ns = nb - p0 < STRIP ? nb - p0 : STRIP;
-            for (int k = 0; k < K; k++) {
-                const REAL *restrict c = centers + (ptrdiff_t)k * D;
-                REAL acc[STRIP];
-                for (int s = 0; s < STRIP; s++) acc[s] = 0;
-                for (int i = 0; i < D; i++) {
-                    const REAL ci = c[i];
-                    const REAL *restrict x = Xt + (ptrdiff_t)i * B + p0;
-                    for (int s = 0; s < STRIP; s++) {
-                        const REAL t = x[s] - ci;
-                        acc[s] += t * t;
-                    }
-                }
-                for (int s = 0; s < ns; s++) {
-                    if (k == 0 || acc[s] < best[p0 + s]) {
-                        best[p0 + s] = acc[s];
-                        lab[p0 + s] = k;
-                    }
-                }
+            for (int k0 = 0; k0 < KT; k0 += KM_KC)
+                FN(kmeans_tile)(Xt, D, p0, centers, k0, KM_KC, best, lab);
+            switch (K - KT) { /* constant widths: the accumulators stay in registers */
+#define KM_TAIL(n) \
+            case n: \
+                if (n < KM_KC) FN(kmeans_tile)(Xt, D, p0, centers, KT, n, best, lab); \
+                break;
+            KM_TAIL(1) KM_TAIL(2) KM_TAIL(3) KM_TAIL(4) KM_TAIL(5) KM_TAIL(6) KM_TAIL(7)
+#undef KM_TAIL
+            default: break;
             }
         }
+        /* the inertia in a register (the same additions in the same order as into
+         * partial[0], which the compiler must otherwise reload for every row) */
+        double inertia = partial[0];
         for (int p = 0; p < nb; p++) {
             const double w = sample_weight ? sample_weight[r0 + p] : 1.0;
-            const int k = lab[p];
-            if (min_dist) min_dist[r0 + p] = best[p];
-            partial[0] += w * (double)best[p];
+            const int k = (int)lab[p];
+            const double bd = (double)best[p];
+            if (label) label[r0 + p] = k;
+            if (min_dist) min_dist[r0 + p] = bd;
+            inertia += w * bd;
             counts[k] += w;
             double *restrict sk = sums + (ptrdiff_t)k * D;
             const REAL *restrict xr = X + (r0 + p) * row_stride;
             for (int i = 0; i < D; i++) sk[i] += w * (double)xr[(ptrdiff_t)i * col_stride];
         }
+        partial[0] = inertia;
     }
     return FGMM_OK;
 }
+#undef KM_KC
 
-static int FN(nearest_update)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_stride,
-                              int n_features, const void *center_v,
-                              const double *sample_weight, ptrdiff_t row_begin,
-                              ptrdiff_t row_end, double *min_dist, int update,
-                              double *partial)
+/* Vector of doubles of the target's width: k-means++ distances are computed in double
+ * for either dtype (as the potential they add up to). */
+typedef double FN(dvec) __attribute__((vector_size(FGMM_VBYTES), aligned(sizeof(double))));
+#define DVL ((int)(FGMM_VBYTES / sizeof(double)))
+
+/* m[p] = sum_i (x_pi - c_i)^2 in double, features in order (as a row-by-row loop
+ * would sum them), for the rows p < nb of the block at X (row stride rs, column stride
+ * cs): 2*DVL rows at a time, each feature's vector assembled straight from the rows
+ * (a transposition in registers: no block is stored); the tail row by row.  Always
+ * inlined, so rs == 1 (columns contiguous) compiles to plain vector loads. */
+static inline __attribute__((always_inline)) void FN(nearest_block)(
+    const REAL *restrict X, const ptrdiff_t rs, ptrdiff_t cs, int D, int nb,
+    const REAL *restrict c, double *restrict m)
 {
-    if (n_features < 1 || !Xv || !center_v || !min_dist || !partial) return FGMM_EINVAL;
-    const REAL *X = (const REAL *)Xv, *c = (const REAL *)center_v;
-    double total = 0;
-    for (ptrdiff_t r = row_begin; r < row_end; r++) {
-        const REAL *restrict xr = X + r * row_stride;
+    typedef FN(dvec) dvec;
+    int p0 = 0;
+    for (; p0 + 2 * DVL <= nb; p0 += 2 * DVL) {
+        const REAL *restrict rows = X + p0 * rs;
+        dvec d0 = (dvec){0}, d1 = (dvec){0};
+        for (int i = 0; i < D; i++) {
+            const double ci = (double)c[i];
+            dvec x0, x1;
+            for (int l = 0; l < DVL; l++) {
+                x0[l] = (double)rows[(ptrdiff_t)l * rs + (ptrdiff_t)i * cs];
+                x1[l] = (double)rows[(ptrdiff_t)(l + DVL) * rs + (ptrdiff_t)i * cs];
+            }
+            const dvec t0 = x0 - ci, t1 = x1 - ci;
+            d0 += t0 * t0;
+            d1 += t1 * t1;
+        }
+        *(dvec *)(m + p0) = d0;
+        *(dvec *)(m + p0 + DVL) = d1;
+    }
+    for (int p = p0; p < nb; p++) {
+        const REAL *restrict xr = X + p * rs;
         double d = 0;
-        for (int i = 0; i < n_features; i++) {
-            const double t = (double)xr[(ptrdiff_t)i * col_stride] - (double)c[i];
+        for (int i = 0; i < D; i++) {
+            const double t = (double)xr[(ptrdiff_t)i * cs] - (double)c[i];
             d += t * t;
         }
-        const double m = d < min_dist[r] ? d : min_dist[r];
-        if (update) min_dist[r] = m;
-        total += (sample_weight ? sample_weight[r] : 1.0) * m;
+        m[p] = d;
+    }
+}
+
+KERNEL_LINKAGE int KERNEL(nearest_update)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                              int n_features, const void *center_v,
+                              const double *sample_weight, ptrdiff_t row_begin,
+                              ptrdiff_t row_end, void *scratch, double *min_dist,
+                              int update, double *partial)
+{
+    if (n_features < 1 || !Xv || !center_v || !scratch || !min_dist || !partial)
+        return FGMM_EINVAL;
+    const REAL *X = (const REAL *)Xv, *c = (const REAL *)center_v;
+    const int D = n_features;
+    double *restrict m = (double *)fgmm_align_scratch(scratch) + fgmm_nearest_scratch(D).dist;
+    double total = 0;
+    for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
+        const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
+        const REAL *Xb = X + r0 * row_stride;
+        if (row_stride == 1)
+            FN(nearest_block)(Xb, 1, col_stride, D, nb, c, m);
+        else
+            FN(nearest_block)(Xb, row_stride, col_stride, D, nb, c, m);
+        /* min with the current distances; the potential summed in row order */
+        for (int p = 0; p < nb; p++) {
+            const double md = min_dist[r0 + p];
+            const double v = m[p] < md ? m[p] : md;
+            if (update) min_dist[r0 + p] = v;
+            total += (sample_weight ? sample_weight[r0 + p] : 1.0) * v;
+        }
     }
     partial[0] += total;
     return FGMM_OK;
 }
+#undef DVL
+#undef LOAD_BLOCK_BODY
 
-/* This instantiation's table (kernels_d_avx2, kernels_f_base, ...; see kernels.c). */
-static const fgmm_kernels FN(kernels) = {
-    FN(em_rows), FN(score_rows), FN(kmeans_rows), FN(nearest_update)
+/* This instantiation's table (kernels_d_avx2, kernels_f_base, ...). */
+KERNEL_LINKAGE const fgmm_kernels KERNEL(kernels) = {
+    KERNEL(em_rows), KERNEL(score_rows), KERNEL(kmeans_rows), KERNEL(nearest_update)
 };
 
 #undef B
 #undef STRIP
 #undef VL
+#undef SSTRIP
+#undef SVL
+#undef FGMM_SVBYTES
+#undef MAHA_NJ
+#undef KERNEL
+#undef KERNEL_LINKAGE
 #undef PARAMS
 #undef FN
 #undef CAT3
@@ -747,6 +976,7 @@ static const fgmm_kernels FN(kernels) = {
 #undef REAL
 #undef SUF
 #undef UINT
+#undef SINT
 #undef MANT_BITS
 #undef EXP_CUTOFF
 #undef EXP_NCOEF

@@ -44,6 +44,16 @@ static inline int fgmm_stats_offsets(int D, int K, int cov_type, fgmm_stats_layo
     return FGMM_OK;
 }
 
+/* Scratch buffers are used from their first FGMM_SCRATCH_ALIGN-byte boundary (every
+ * row of B elements then starts on a cache line, so no vector load straddles two);
+ * the byte sizes in kernels.c include that much slack. */
+#define FGMM_SCRATCH_ALIGN 64
+static inline void *fgmm_align_scratch(void *p)
+{
+    const uintptr_t a = FGMM_SCRATCH_ALIGN;
+    return (void *)(((uintptr_t)p + a - 1) / a * a);
+}
+
 /* EM/score scratch, B = FGMM_BLOCK points per block:
  *   xt, diff, rd : D x B  (transposed block, centred block, r-scaled block)
  *   L            : K x B  (log-probabilities, then weighted responsibilities)
@@ -75,7 +85,7 @@ static inline fgmm_em_scratch_layout fgmm_em_scratch(int D, int K)
 }
 
 /* k-means scratch: xt (D x B), the best distance per point (B) and the block's
- * labels when the caller keeps none (B int32 in B slots of the working precision). */
+ * labels (B integers of the working precision's width). */
 typedef struct {
     size_t xt, best, lab, total;
 } fgmm_kmeans_scratch_layout;
@@ -87,6 +97,20 @@ static inline fgmm_kmeans_scratch_layout fgmm_kmeans_scratch(int D)
     s.best = (size_t)D * FGMM_BLOCK;
     s.lab = s.best + FGMM_BLOCK;
     s.total = s.lab + FGMM_BLOCK;
+    return s;
+}
+
+/* k-means++ (nearest_update) scratch: a block's distances, in double (B). */
+typedef struct {
+    size_t dist, total;
+} fgmm_nearest_scratch_layout;
+
+static inline fgmm_nearest_scratch_layout fgmm_nearest_scratch(int D)
+{
+    fgmm_nearest_scratch_layout s;
+    (void)D;
+    s.dist = 0;
+    s.total = FGMM_BLOCK;
     return s;
 }
 

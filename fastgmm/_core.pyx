@@ -15,10 +15,19 @@
 # C core's kernel table once per call) and its memory order (the C core reads it
 # through (row, column) strides).  Nothing of size N x K is allocated by a pass.
 #
+# Instruction set: the C core carries baseline, AVX2 and AVX-512 builds of every
+#   kernel (csrc/kernels.c).  At import the best one this CPU runs is chosen, or the
+#   one FASTGMM_ISA=baseline|avx2|avx512 names (for tests and bug reports; a name the
+#   CPU cannot run, or an unknown one, warns and keeps the best).  build_info() tells
+#   what was compiled in and what runs.
+#
 # These functions are private but still check that the arrays they are given agree
 # with each other (cheap shape checks, ValueError), so no Python call can make the C
 # core read outside an array; the meaning of the values is validated one level up
 # (fastgmm.kernels).
+import os
+import warnings
+
 import numpy as np
 
 from cython cimport floating
@@ -26,10 +35,13 @@ from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memset
 
 from ._csrc cimport (
-    FGMM_FLOAT32, FGMM_FLOAT64, FGMM_FULL, FGMM_TIED, FGMM_DIAG, FGMM_SPHERICAL,
+    FGMM_FLOAT32, FGMM_FLOAT64, FGMM_FULL, FGMM_N_ISA, FGMM_N_KERNELS,
+    fgmm_compiler, fgmm_isa_best, fgmm_isa_compiled, fgmm_isa_name,
+    fgmm_isa_supported, fgmm_kernel_isa, fgmm_kernels_for_isa, fgmm_openmp_version, FGMM_TIED, FGMM_DIAG, FGMM_SPHERICAL,
     FGMM_OK, FGMM_N_STAT_FIELDS, FGMM_STAT_LOGLIK, FGMM_STAT_WEIGHT,
     FGMM_STAT_RESP_ENTROPY, FGMM_STAT_NK, FGMM_STAT_S1, FGMM_STAT_S2, fgmm_blas_fn,
-    fgmm_em_scratch_bytes, fgmm_kernels, fgmm_kernels_for, fgmm_kmeans_scratch_bytes,
+    fgmm_em_scratch_bytes, fgmm_kernels, fgmm_kmeans_scratch_bytes,
+    fgmm_nearest_scratch_bytes,
     fgmm_params, fgmm_stats_layout, fgmm_stats_layout_init)
 from ._parallel cimport map_over_rows, reduce_over_rows
 from scipy.linalg.cython_blas cimport dsyrk, dtrmm, ssyrk, strmm
@@ -67,6 +79,97 @@ def stats_layout(int n_features, int n_components, int cov_type):
            for name, (code, rank) in _STAT_FIELDS.items()}
     out["size"] = layout.offset[FGMM_N_STAT_FIELDS]
     return out
+
+
+# ------------------------------------------------------------------ instruction set
+ISA_NAMES = tuple(fgmm_isa_name(i).decode() for i in range(FGMM_N_ISA))
+_KERNEL_NAMES = ("em_rows", "score_rows", "kmeans_rows", "nearest_update")
+if len(_KERNEL_NAMES) != FGMM_N_KERNELS:
+    raise ImportError("fastgmm: _core's kernel names disagree with csrc/fastgmm.h")
+
+cdef int _isa = fgmm_isa_best()
+_isa_requested = None
+
+
+def _isa_code(name):
+    try:
+        return ISA_NAMES.index(name)
+    except ValueError:
+        raise ValueError(f"unknown instruction set {name!r}; expected one of "
+                         f"{', '.join(ISA_NAMES)}") from None
+
+
+def _set_isa(name):
+    """Run every later pass with the kernels of instruction set `name` (a name of
+    ISA_NAMES); returns the previous name.  ValueError for an unknown name or one
+    this CPU cannot run.  For tests and benchmarks: not thread-safe against passes
+    running in other threads."""
+    global _isa
+    cdef int code = _isa_code(name)
+    if not fgmm_isa_supported(code):
+        raise ValueError(
+            f"instruction set {name!r} is not available here ("
+            + ("this CPU cannot run it" if fgmm_isa_compiled(code)
+               else "not compiled into this build") + "); available: "
+            + ", ".join(available_isas()))
+    previous = ISA_NAMES[_isa]
+    _isa = code
+    return previous
+
+
+def available_isas():
+    """Names of the instruction sets compiled in that this CPU runs, best last."""
+    return [n for i, n in enumerate(ISA_NAMES) if fgmm_isa_supported(i)]
+
+
+def _isa_from_environment():
+    global _isa_requested
+    value = os.environ.get("FASTGMM_ISA", "").strip().lower()
+    if not value or value in ("auto", "best"):
+        return
+    _isa_requested = value
+    try:
+        _set_isa(value)
+    except ValueError as e:
+        warnings.warn(f"fastgmm: FASTGMM_ISA={value!r} ignored: {e}; using "
+                      f"{ISA_NAMES[_isa]}", RuntimeWarning, stacklevel=2)
+
+
+_isa_from_environment()
+
+
+def build_info():
+    """How the C core was built and which of its kernels run on this machine.
+
+    Returns
+    -------
+    dict with
+      compiler : str, the C compiler and its version (its __VERSION__ /
+          __clang_version__ when it compiled the core)
+      openmp : int or None, the _OPENMP date the core was compiled with (None: none)
+      isa_compiled : list of the instruction sets built in ("baseline", "avx2",
+          "avx512")
+      isa_supported : list of those this CPU can run
+      isa_requested : str or None, FASTGMM_ISA's value if set
+      isa : str, the instruction set chosen at run time
+      kernels : {"float64": {kernel: isa}, "float32": {...}}, the instruction set each
+          kernel of the chosen table was compiled for (the AVX-512 table takes a kernel
+          from AVX2 where that measured faster)
+    """
+    omp = fgmm_openmp_version()
+    kernels = {}
+    for dtype_name, dtype in (("float64", FGMM_FLOAT64), ("float32", FGMM_FLOAT32)):
+        kernels[dtype_name] = {name: ISA_NAMES[fgmm_kernel_isa(dtype, _isa, k)]
+                               for k, name in enumerate(_KERNEL_NAMES)}
+    return {
+        "compiler": fgmm_compiler().decode().strip(),
+        "openmp": int(omp) if omp else None,
+        "isa_compiled": [n for i, n in enumerate(ISA_NAMES) if fgmm_isa_compiled(i)],
+        "isa_supported": available_isas(),
+        "isa_requested": _isa_requested,
+        "isa": ISA_NAMES[_isa],
+        "kernels": kernels,
+    }
 
 
 ctypedef struct PassCtx:
@@ -114,8 +217,8 @@ cdef int _nearest_chunk(const void *vctx, Py_ssize_t r0, Py_ssize_t r1,
                         void *scratch, double *partial) noexcept nogil:
     cdef const PassCtx *c = <const PassCtx *>vctx
     return c.kern.nearest_update(c.X, c.row_stride, c.col_stride, c.n_features,
-                                 c.centers, c.sample_weight, r0, r1, c.min_dist,
-                                 c.update, partial)
+                                 c.centers, c.sample_weight, r0, r1, scratch,
+                                 c.min_dist, c.update, partial)
 
 
 cdef int _fill_x(PassCtx *ctx, const floating[:, :] X, const double[::1] sample_weight,
@@ -132,10 +235,13 @@ cdef int _fill_x(PassCtx *ctx, const floating[:, :] X, const double[::1] sample_
     if n_threads < 1:
         raise ValueError(f"n_threads must be >= 1; got {n_threads}")
     memset(ctx, 0, sizeof(PassCtx))
-    ctx.kern = fgmm_kernels_for(FGMM_FLOAT64 if floating is double else FGMM_FLOAT32)
+    ctx.kern = fgmm_kernels_for_isa(FGMM_FLOAT64 if floating is double else FGMM_FLOAT32,
+                                    _isa)
+    if ctx.kern == NULL:
+        raise RuntimeError(f"fastgmm: no kernels for instruction set {ISA_NAMES[_isa]}")
     ctx.X = &X[0, 0]
-    ctx.row_stride = X.strides[0] // sizeof(floating)
-    ctx.col_stride = X.strides[1] // sizeof(floating)
+    ctx.row_stride = X.strides[0] // <Py_ssize_t>sizeof(floating)
+    ctx.col_stride = X.strides[1] // <Py_ssize_t>sizeof(floating)
     ctx.n_features = <int>X.shape[1]
     ctx.sample_weight = &sample_weight[0] if sample_weight is not None else NULL
     return 0
@@ -311,4 +417,6 @@ def nearest_pass(const floating[:, :] X, const floating[:, ::1] center,
         raise ValueError(f"min_dist must have {X.shape[0]} entries")
     ctx.min_dist = &min_dist[0]
     ctx.update = update
-    return float(reduce_over_rows(_nearest_chunk, &ctx, X.shape[0], 1, 8, n_threads)[0])
+    cdef size_t scratch = fgmm_nearest_scratch_bytes(ctx.n_features)
+    return float(reduce_over_rows(_nearest_chunk, &ctx, X.shape[0], 1, scratch,
+                                  n_threads)[0])

@@ -35,6 +35,7 @@ cdef extern from "fastgmm.h" nogil:
                                fgmm_stats_layout *layout)
     size_t fgmm_em_scratch_bytes(int dtype, int n_features, int n_components)
     size_t fgmm_kmeans_scratch_bytes(int dtype, int n_features, int n_clusters)
+    size_t fgmm_nearest_scratch_bytes(int n_features)
 
     ctypedef struct fgmm_kernels:
         int (*em_rows)(const fgmm_params *params, const void *X,
@@ -54,7 +55,19 @@ cdef extern from "fastgmm.h" nogil:
         int (*nearest_update)(const void *X, Py_ssize_t row_stride,
                               Py_ssize_t col_stride, int n_features,
                               const void *center, const double *sample_weight,
-                              Py_ssize_t row_begin, Py_ssize_t row_end,
+                              Py_ssize_t row_begin, Py_ssize_t row_end, void *scratch,
                               double *min_dist, int update, double *partial) noexcept nogil
 
+    enum: FGMM_ISA_BASELINE, FGMM_ISA_AVX2, FGMM_ISA_AVX512, FGMM_N_ISA
+    enum: FGMM_KERNEL_EM_ROWS, FGMM_KERNEL_SCORE_ROWS, FGMM_KERNEL_KMEANS_ROWS
+    enum: FGMM_KERNEL_NEAREST_UPDATE, FGMM_N_KERNELS
+
+    const char *fgmm_isa_name(int isa)
+    int fgmm_isa_compiled(int isa)
+    int fgmm_isa_supported(int isa)
+    int fgmm_isa_best()
+    const fgmm_kernels *fgmm_kernels_for_isa(int dtype, int isa)
     const fgmm_kernels *fgmm_kernels_for(int dtype)
+    int fgmm_kernel_isa(int dtype, int isa, int kernel)
+    const char *fgmm_compiler()
+    long fgmm_openmp_version()

@@ -1,0 +1,95 @@
+"""The register-tiled k-means kernels against NumPy: every tail of the cluster tiles
+(K = 1 .. 17), odd feature counts, both dtypes, C and Fortran order, ties."""
+import numpy as np
+import pytest
+
+from fastgmm import _core
+from fastgmm.kernels import COV_CODES, GMMParameters
+
+DTYPES = [np.float64, np.float32]
+
+
+def _reference(X, C, w):
+    d = ((X.astype(np.float64)[:, None, :] - C.astype(np.float64)[None]) ** 2).sum(-1)
+    return d
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("K", [1, 2, 3, 4, 5, 7, 8, 9, 13, 17])
+@pytest.mark.parametrize("D", [1, 2, 3, 9, 17])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_kmeans_pass_matches_numpy(dtype, K, D, order):
+    rng = np.random.RandomState(K * 100 + D)
+    N = 517
+    X = np.asarray(rng.randn(N, D) * 3, dtype=dtype, order=order)
+    C = np.ascontiguousarray(rng.randn(K, D) * 3, dtype=dtype)
+    w = rng.uniform(0, 2, N)
+    lab, md = np.empty(N, np.int32), np.empty(N)
+    part = _core.kmeans_pass(X, C, w, lab, md, 2)
+    d = _reference(X, C, w)
+    rtol = 1e-12 if dtype == np.float64 else 2e-6
+    ref_lab = d.argmin(1)
+    near_tie = np.sort(d, 1)[:, :2] if K > 1 else None
+    ok = lab == ref_lab
+    if K > 1:   # labels may differ only where the two best distances tie to round-off
+        gap = near_tie[:, 1] - near_tie[:, 0]
+        assert (ok | (gap <= 10 * rtol * (near_tie[:, 1] + 1))).all()
+    np.testing.assert_allclose(md, d[np.arange(N), lab], rtol=10 * rtol, atol=1e-300)
+    inertia, counts, sums = part[0], part[1:1 + K], part[1 + K:].reshape(K, D)
+    np.testing.assert_allclose(inertia, (w * md).sum(), rtol=1e-12)
+    np.testing.assert_allclose(counts, np.bincount(lab, w, minlength=K), rtol=1e-12)
+    ref_sums = np.zeros((K, D))
+    np.add.at(ref_sums, lab, w[:, None] * X.astype(np.float64))
+    np.testing.assert_allclose(sums, ref_sums, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kmeans_ties_go_to_the_first_cluster(dtype):
+    X = np.zeros((300, 3), dtype)
+    C = np.zeros((11, 3), dtype)          # every cluster at the same distance
+    lab = np.empty(300, np.int32)
+    _core.kmeans_pass(X, C, None, lab, None, 1)
+    assert (lab == 0).all()
+    C[7] = 0.5                            # a unique farther one changes nothing
+    C[:7] = 1
+    _core.kmeans_pass(X, C, None, lab, None, 1)
+    assert (lab == 8).all()               # first of the equal minima 8, 9, 10
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("D", [1, 2, 5, 8, 33])
+@pytest.mark.parametrize("layout", ["C", "F", "rows[::3]"])
+def test_nearest_pass_matches_numpy(dtype, D, layout):
+    rng = np.random.RandomState(D)
+    N = 1037
+    X = np.asarray(rng.randn(3 * N if layout == "rows[::3]" else N, D) * 2, dtype=dtype,
+                   order="F" if layout == "F" else "C")
+    if layout == "rows[::3]":
+        X = X[::3]
+    w = rng.uniform(0, 2, N)
+    md = np.full(N, np.inf)
+    for c in range(4):
+        center = np.ascontiguousarray(X[rng.randint(N)][None])
+        before = md.copy()
+        pot = _core.nearest_pass(X, center, w, md, c % 2 == 0, 2)
+        d = ((X.astype(np.float64) - center.astype(np.float64)) ** 2).sum(1)
+        m = np.minimum(before, d)
+        np.testing.assert_allclose(pot, (w * m).sum(), rtol=1e-12)
+        # equal to round-off (the kernel may fuse multiply-adds)
+        np.testing.assert_allclose(md, m if c % 2 == 0 else before, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("K", [1, 3, 8, 9])
+def test_score_labels_are_the_first_argmax(dtype, K):
+    rng = np.random.RandomState(K)
+    D, N = 3, 300
+    X = np.asarray(rng.randn(N, D), dtype)
+    means = rng.randn(K, D)
+    means[K // 2] = means[0]             # duplicate components: ties resolve to the first
+    p = GMMParameters(np.full(K, 1.0 / K), means, np.ones((K, D)), "diag")
+    hi, lo, prec, log_norm = p.pack(dtype)
+    wlp, lab = np.empty((N, K), dtype), np.empty(N, np.int64)
+    _core.score_pass(X, hi, lo, prec, log_norm, COV_CODES["diag"], 2,
+                     weighted_logprob=wlp, label=lab)
+    np.testing.assert_array_equal(lab, wlp.argmax(1))
