@@ -195,7 +195,7 @@ def worker(lib, case, n_iter, dtype):
     per_iter = max(t_fit - t_one, 1e-9) / (n_iter - 1)
     return dict(lib=lib, **case, dtype=dtype, n_iter=n_iter,
                 t_init=max(t_one - per_iter, 0.0), s_per_iter=per_iter,
-                extra_peak_mb=(peak - rss0) / 2**20, mean_loglik=ll,
+                extra_peak_mb=(peak - rss0) / 2**20, mean_loglik=float(ll),
                 x_mb=X.nbytes / 1e6)
 
 
