@@ -50,17 +50,8 @@ def is_dask_collection(X):
 
 
 # ---------------------------------------------------------------------- sources
-class ArraySource:
-    """Statistics source over an in-memory (or memory-mapped) 2-D array.
-
-    X is validated (float32 or float64, any strides); sample_weight is a float64
-    array or None (unit weights, no array at all).
-    """
-
-    def __init__(self, X, sample_weight, n_threads):
-        self.X = X
-        self.sample_weight = sample_weight
-        self.n_threads = n_threads
+class RowsShape:
+    """n_samples, n_features and dtype of a source's ``X`` (any 2-D array-like)."""
 
     @property
     def n_samples(self):
@@ -73,6 +64,19 @@ class ArraySource:
     @property
     def dtype(self):
         return self.X.dtype
+
+
+class ArraySource(RowsShape):
+    """Statistics source over an in-memory (or memory-mapped) 2-D array.
+
+    X is validated (float32 or float64, any strides); sample_weight is a float64
+    array or None (unit weights, no array at all).
+    """
+
+    def __init__(self, X, sample_weight, n_threads):
+        self.X = X
+        self.sample_weight = sample_weight
+        self.n_threads = n_threads
 
     def statistics(self, params, resp_entropy=False):
         """Sufficient statistics of every row under ``params`` (one pass)."""
@@ -421,9 +425,7 @@ class BaseMixture:
         self.lower_bound_ = real(bound)
         self.lower_bounds_ = (list(getattr(self, "lower_bounds_", [])) if stream else []) \
             + [real(bound)]
-        self.n_features_in_ = source.n_features
-        if names is not None:
-            self.feature_names_in_ = names
+        self._publish_input(source.n_features, names, keep_names=True)
         self._warm = (new_state, bound, self._published())
         self._stream = {"stats": running, "t": t + 1, "weight": seen}
         return self
@@ -500,12 +502,17 @@ class BaseMixture:
         self.lower_bounds_ = [real(b) for b in result.lower_bounds]
         self._warm = (result.state, result.lower_bound, self._published())
         self._stream = None  # a later partial_fit starts from these parameters
+        self._publish_input(n_features, names)
+        return source
+
+    def _publish_input(self, n_features, names, keep_names=False):
+        """n_features_in_ and feature_names_in_ of the data just fitted (names of an
+        earlier fit are dropped unless keep_names: partial_fit's later batches)."""
         self.n_features_in_ = n_features
         if names is not None:
             self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
+        elif hasattr(self, "feature_names_in_") and not keep_names:
             del self.feature_names_in_
-        return source
 
     def _published(self):
         """Identities of the published parameter arrays (a warm start trusts the

@@ -115,6 +115,7 @@ except ImportError as exc:  # pragma: no cover - exercised with the module hidde
 
 import numpy as np
 
+from ._base import RowsShape
 from ._core import COV_CODES, em_pass, score_pass, stats_layout
 from ._validation import (_all_finite, _feature_names, check_random_state,
                           check_sample_weight)
@@ -564,7 +565,7 @@ def _should_persist(nbytes, client):
 
 
 # ---------------------------------------------------------------------- the source
-class DaskSource:
+class DaskSource(RowsShape):
     """Statistics source of the EM driver over a dask array (see the module notes).
 
     Build it with :meth:`from_input`.  X is a 2-D float32/float64 dask array with one
@@ -626,19 +627,6 @@ class DaskSource:
         # in-memory weights were checked and normalised by check_sample_weight already
         source._validate(normalize_weights and _is_dask(sample_weight))
         return source, names
-
-    # -- shape
-    @property
-    def n_samples(self):
-        return self.X.shape[0]
-
-    @property
-    def n_features(self):
-        return self.X.shape[1]
-
-    @property
-    def dtype(self):
-        return self.X.dtype
 
     def _row_starts(self):
         return np.concatenate([[0], np.cumsum(self.X.chunks[0])]).astype(np.int64)

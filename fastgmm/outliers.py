@@ -287,6 +287,7 @@ default='kmeans'
     _validate_X = BaseMixture._validate_X
     _check_is_fitted = BaseMixture._check_is_fitted
     save = BaseMixture.save
+    _publish_input = BaseMixture._publish_input
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
@@ -352,11 +353,7 @@ default='kmeans'
         self.offset_ = offset
         self.n_iter_ = mixture.n_iter_
         self.converged_ = mixture.converged_
-        self.n_features_in_ = Xv.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        self._publish_input(Xv.shape[1], names)
         return scores
 
     # ------------------------------------------------------------ inference
