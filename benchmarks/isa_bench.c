@@ -66,7 +66,7 @@ __attribute__((noinline)) int run_once(job *j)
         return j->kern->kmeans_rows(j->X, j->D, 1, j->D, j->K, j->centers, NULL, 0, j->N,
                                     j->scratch, j->label32, j->min_dist, j->partial);
     default:
-        return j->kern->nearest_update(j->X, j->D, 1, j->D, j->centers, NULL, 0, j->N,
+        return j->kern->nearest_update(j->X, j->D, 1, j->D, 1, j->centers, NULL, 0, j->N,
                                        j->scratch, j->min_dist, 1, j->partial);
     }
 }

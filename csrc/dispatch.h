@@ -23,8 +23,8 @@ typedef int fgmm_kmeans_rows_fn(const void *X, ptrdiff_t row_stride,
                                 ptrdiff_t row_begin, ptrdiff_t row_end, void *scratch,
                                 int32_t *label, double *min_dist, double *partial);
 typedef int fgmm_nearest_update_fn(const void *X, ptrdiff_t row_stride,
-                                   ptrdiff_t col_stride, int n_features,
-                                   const void *center, const double *sample_weight,
+                                   ptrdiff_t col_stride, int n_features, int n_centers,
+                                   const void *centers, const double *sample_weight,
                                    ptrdiff_t row_begin, ptrdiff_t row_end,
                                    void *scratch, double *min_dist, int update,
                                    double *partial);

@@ -160,11 +160,14 @@ typedef struct {
                        ptrdiff_t row_end, void *scratch, int32_t *label,
                        double *min_dist, double *partial);
 
-    /* k-means++ step: m_i = min(min_dist[i], |x_i - c|^2) (computed in double);
-     * INOUT min_dist = m if update != 0; INOUT partial[0] += sum_i w_i m_i (rows in
-     * order); TMP scratch (fgmm_nearest_scratch_bytes). */
+    /* k-means++ step for n_centers candidates c_t (n_centers x D, working
+     * precision): m_it = min(min_dist[i], |x_i - c_t|^2) (computed in double);
+     * INOUT partial[t] += sum_i w_i m_it (rows in order); with update != 0 (one
+     * candidate only, else FGMM_EINVAL) min_dist = m_i0.  The candidates share one
+     * read of each block of rows: the greedy seeding's trials cost one pass, not
+     * one each.  TMP scratch (fgmm_nearest_scratch_bytes). */
     int (*nearest_update)(const void *X, ptrdiff_t row_stride, ptrdiff_t col_stride,
-                          int n_features, const void *center,
+                          int n_features, int n_centers, const void *centers,
                           const double *sample_weight, ptrdiff_t row_begin,
                           ptrdiff_t row_end, void *scratch, double *min_dist,
                           int update, double *partial);

@@ -920,33 +920,38 @@ static inline __attribute__((always_inline)) void FN(nearest_block)(
 }
 
 KERNEL_LINKAGE int KERNEL(nearest_update)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_stride,
-                              int n_features, const void *center_v,
+                              int n_features, int n_centers, const void *centers_v,
                               const double *sample_weight, ptrdiff_t row_begin,
                               ptrdiff_t row_end, void *scratch, double *min_dist,
                               int update, double *partial)
 {
-    if (n_features < 1 || !Xv || !center_v || !scratch || !min_dist || !partial)
+    if (n_features < 1 || n_centers < 1 || (update && n_centers != 1) || !Xv
+        || !centers_v || !scratch || !min_dist || !partial)
         return FGMM_EINVAL;
-    const REAL *X = (const REAL *)Xv, *c = (const REAL *)center_v;
+    const REAL *X = (const REAL *)Xv, *centers = (const REAL *)centers_v;
     const int D = n_features;
     double *restrict m = (double *)fgmm_align_scratch(scratch) + fgmm_nearest_scratch(D).dist;
-    double total = 0;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
         const REAL *Xb = X + r0 * row_stride;
-        if (row_stride == 1)
-            FN(nearest_block)(Xb, 1, col_stride, D, nb, c, m);
-        else
-            FN(nearest_block)(Xb, row_stride, col_stride, D, nb, c, m);
-        /* min with the current distances; the potential summed in row order */
-        for (int p = 0; p < nb; p++) {
-            const double md = min_dist[r0 + p];
-            const double v = m[p] < md ? m[p] : md;
-            if (update) min_dist[r0 + p] = v;
-            total += (sample_weight ? sample_weight[r0 + p] : 1.0) * v;
+        /* the block's rows stay in L1 while every candidate is measured against them */
+        for (int t = 0; t < n_centers; t++) {
+            const REAL *c = centers + (ptrdiff_t)t * D;
+            if (row_stride == 1)
+                FN(nearest_block)(Xb, 1, col_stride, D, nb, c, m);
+            else
+                FN(nearest_block)(Xb, row_stride, col_stride, D, nb, c, m);
+            /* min with the current distances; the potential summed in row order */
+            double total = partial[t];
+            for (int p = 0; p < nb; p++) {
+                const double md = min_dist[r0 + p];
+                const double v = m[p] < md ? m[p] : md;
+                if (update) min_dist[r0 + p] = v;
+                total += (sample_weight ? sample_weight[r0 + p] : 1.0) * v;
+            }
+            partial[t] = total;
         }
     }
-    partial[0] += total;
     return FGMM_OK;
 }
 #undef DVL

@@ -180,7 +180,7 @@ ctypedef struct PassCtx:
     Py_ssize_t col_stride
     int n_features
     int n_clusters             # k-means passes
-    const void *centers        # IN, K x D in X's dtype (one center for nearest_pass)
+    const void *centers        # IN, K x D in X's dtype (candidates for nearest_pass)
     const double *sample_weight
     void *weighted_logprob     # OUT, N x K or NULL (X's dtype)
     void *resp                 # OUT, N x K or NULL (X's dtype)
@@ -217,7 +217,7 @@ cdef int _nearest_chunk(const void *vctx, Py_ssize_t r0, Py_ssize_t r1,
                         void *scratch, double *partial) noexcept nogil:
     cdef const PassCtx *c = <const PassCtx *>vctx
     return c.kern.nearest_update(c.X, c.row_stride, c.col_stride, c.n_features,
-                                 c.centers, c.sample_weight, r0, r1, scratch,
+                                 c.n_clusters, c.centers, c.sample_weight, r0, r1, scratch,
                                  c.min_dist, c.update, partial)
 
 
@@ -402,21 +402,25 @@ def kmeans_pass(const floating[:, :] X, const floating[:, ::1] centers,
     return reduce_over_rows(_kmeans_chunk, &ctx, N, size, scratch, n_threads)
 
 
-def nearest_pass(const floating[:, :] X, const floating[:, ::1] center,
+def nearest_pass(const floating[:, :] X, const floating[:, ::1] centers,
                  const double[::1] sample_weight, double[::1] min_dist, bint update,
                  int n_threads):
-    """Weighted k-means++ potential of one candidate center (1, n_features).
+    """Weighted k-means++ potentials of candidate centers (n_candidates, n_features).
 
-    Returns sum_i w_i min(min_dist_i, |x_i - c|^2); with ``update`` also stores
-    the minimum into min_dist (INOUT, (n_samples,) float64).
+    Returns a float64 array: entry t is sum_i w_i min(min_dist_i, |x_i - c_t|^2),
+    all candidates from one read of X.  With ``update`` (one candidate only) the
+    minimum is also stored into min_dist (INOUT, (n_samples,) float64).
     """
     cdef PassCtx ctx
     _fill_x(&ctx, X, sample_weight, n_threads)
-    _fill_centers(&ctx, X, center)
+    _fill_centers(&ctx, X, centers)
     if min_dist.shape[0] != X.shape[0]:
         raise ValueError(f"min_dist must have {X.shape[0]} entries")
+    if update and centers.shape[0] != 1:
+        raise ValueError(f"update needs exactly one candidate center; got "
+                         f"{centers.shape[0]}")
     ctx.min_dist = &min_dist[0]
     ctx.update = update
     cdef size_t scratch = fgmm_nearest_scratch_bytes(ctx.n_features)
-    return float(reduce_over_rows(_nearest_chunk, &ctx, X.shape[0], 1, scratch,
-                                  n_threads)[0])
+    return reduce_over_rows(_nearest_chunk, &ctx, X.shape[0], ctx.n_clusters, scratch,
+                            n_threads)

@@ -53,8 +53,8 @@ cdef extern from "fastgmm.h" nogil:
                            Py_ssize_t row_begin, Py_ssize_t row_end, void *scratch,
                            int32_t *label, double *min_dist, double *partial) noexcept nogil
         int (*nearest_update)(const void *X, Py_ssize_t row_stride,
-                              Py_ssize_t col_stride, int n_features,
-                              const void *center, const double *sample_weight,
+                              Py_ssize_t col_stride, int n_features, int n_centers,
+                              const void *centers, const double *sample_weight,
                               Py_ssize_t row_begin, Py_ssize_t row_end, void *scratch,
                               double *min_dist, int update, double *partial) noexcept nogil
 

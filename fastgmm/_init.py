@@ -19,19 +19,19 @@ def _chunks(n):
         yield start, min(start + CHUNK_ROWS, n)
 
 
-def column_mean_var(X, w):
-    """Weighted column means and variances in float64, one chunked pass each."""
-    total = w.sum() if w is not None else float(X.shape[0])
-    s = np.zeros(X.shape[1])
-    for a, b in _chunks(X.shape[0]):
-        xb = X[a:b].astype(np.float64)
-        s += xb.sum(0) if w is None else w[a:b] @ xb
-    mean = s / total
-    q = np.zeros(X.shape[1])
-    for a, b in _chunks(X.shape[0]):
-        d2 = (X[a:b].astype(np.float64) - mean) ** 2
-        q += d2.sum(0) if w is None else w[a:b] @ d2
-    return mean, q / total
+def mean_variance(X, w, n_threads):
+    """The weighted mean over features of the column variances (k-means' tolerance
+    scale), from two k-means passes with one centre: the first sums the rows (the
+    mean), the second sums the squared distances to that mean.  Each pass reads X
+    once in the C core, so a float32 X or a memmap is never copied."""
+    D = X.shape[1]
+    part = kmeans_pass(X, np.ascontiguousarray(X[:1]), w, None, None, n_threads)
+    total = float(part[1])
+    if not total > 0:
+        return 0.0
+    mean = (part[2:2 + D] / total)[None]
+    part = kmeans_pass(X, mean.astype(X.dtype), w, None, None, n_threads)
+    return float(part[0]) / (total * D)
 
 
 def seeding_rows(n, max_samples, random_state):
@@ -73,7 +73,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
     indices = [min(first, n - 1)]
     min_dist = np.full(n, np.inf)
     pot = nearest_pass(X, np.ascontiguousarray(X[indices[0]][None]), w, min_dist, True,
-                       n_threads)
+                       n_threads)[0]
     buf = np.empty(n)
     for _ in range(1, n_clusters):
         targets = random_state.uniform(size=n_trials) * pot
@@ -83,11 +83,12 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
             np.multiply(min_dist, w, out=buf)
             np.cumsum(buf, out=buf)
         cands = np.minimum(np.searchsorted(buf, targets, side="right"), n - 1)
-        pots = [nearest_pass(X, np.ascontiguousarray(X[c][None]), w, min_dist, False,
-                             n_threads) for c in cands]
+        # every trial's potential from one read of X
+        pots = nearest_pass(X, np.ascontiguousarray(X[cands]), w, min_dist, False,
+                            n_threads)
         best = int(np.argmin(pots))
         pot = nearest_pass(X, np.ascontiguousarray(X[cands[best]][None]), w, min_dist,
-                           True, n_threads)
+                           True, n_threads)[0]
         indices.append(int(cands[best]))
     indices = np.asarray(indices)
     return X[indices].astype(np.float64), indices
@@ -103,7 +104,7 @@ def kmeans(X, n_clusters, sample_weight, random_state, n_threads, max_iter=300,
     farthest from its center.  Memory: O(K D) besides the seeding's sample; labels
     of the returned centers come from ``labels_of`` chunk by chunk.
     """
-    tol = tol * float(np.mean(column_mean_var(X, sample_weight)[1]))
+    tol = tol * mean_variance(X, sample_weight, n_threads)
     centers, _ = kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads,
                                  max_seed_samples)
     D = X.shape[1]
@@ -234,12 +235,24 @@ class InitialDraw:
                 self.indices = _distinct_rows(n, n_components, w, random_state)
         self.state = random_state.get_state() if init_params == "random" else None
         # first pass: nk and the means (the random draw advances random_state once)
-        nk = np.zeros(n_components)
-        s1 = np.zeros((n_components, X.shape[1]))
-        for a, b, r in self._resp_chunks():
-            rw = r.astype(np.float64) if w is None else r * w[a:b, None]
-            nk += rw.sum(0)
-            s1 += rw.T @ X[a:b].astype(np.float64)
+        if init_params == "kmeans":
+            # the counts and sums of the nearest-centre groups, in the C core
+            part = kmeans_pass(X, self.centers.astype(X.dtype), w, None, None,
+                               n_threads)
+            nk = part[1:1 + n_components].copy()
+            s1 = part[1 + n_components:].reshape(n_components, X.shape[1])
+        elif self.indices is not None:
+            # one row per component: its responsibility is 1 (times its weight)
+            xi = X[self.indices]
+            nk = np.ones(n_components) if w is None else w[self.indices].astype(np.float64)
+            s1 = nk[:, None] * xi.astype(np.float64)
+        else:
+            nk = np.zeros(n_components)
+            s1 = np.zeros((n_components, X.shape[1]))
+            for a, b, r in self._resp_chunks():
+                rw = r.astype(np.float64) if w is None else r * w[a:b, None]
+                nk += rw.sum(0)
+                s1 += rw.T @ X[a:b].astype(np.float64)
         safe = np.where(nk > 0, nk, 1.0)
         self.nk, self.shift = nk, s1 / safe[:, None]
         self._xtx = None
@@ -252,29 +265,63 @@ class InitialDraw:
         return _resp_chunks(self.method, self.X, self.K, self.random_state, self.w,
                             self.centers, self.indices, self.n_threads)
 
+    def _hard_groups(self):
+        """Yield (k, rows of X as float64, their weights or None) for the one-hot
+        initialisations: each component's rows in the order of X (chunk by chunk for
+        'kmeans', whose labels are recomputed per chunk rather than stored)."""
+        X, w, K = self.X, self.w, self.K
+        if self.indices is not None:
+            for k, row in enumerate(self.indices):
+                yield (k, X[row:row + 1].astype(np.float64),
+                       None if w is None else w[row:row + 1])
+            return
+        for a, b in _chunks(X.shape[0]):
+            wc = None if w is None else w[a:b]
+            labels = labels_of(X[a:b], self.centers, wc, self.n_threads)
+            # a stable sort keeps each group's rows in X's order; on 16-bit keys
+            # numpy's stable sort is a radix sort (2.5x faster here than on int32)
+            keys = labels.astype(np.int16) if K <= np.iinfo(np.int16).max else labels
+            order = np.argsort(keys, kind="stable")
+            bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=K))))
+            xs = np.asarray(X[a:b][order], dtype=np.float64)   # one copy, not two
+            ws = None if wc is None else wc[order]
+            for k in range(K):
+                lo, hi = bounds[k], bounds[k + 1]
+                if hi > lo:
+                    yield k, xs[lo:hi], None if ws is None else ws[lo:hi]
+
     def _second_pass(self, S):
         """(s1, s2) around the initial means, s2 with S values per component."""
-        if self.state is not None:
-            self.random_state.set_state(self.state)  # replay the same draws
         X, w, K = self.X, self.w, self.K
         D = X.shape[1]
         s2 = np.zeros((K, S))
         s1 = np.zeros((K, D))
         iu = np.triu_indices(D)
+
+        def add(k, d, rk):
+            s1[k] += rk @ d
+            if S == D:
+                s2[k] += rk @ (d * d)
+            else:
+                s2[k] += ((d * rk[:, None]).T @ d)[iu]
+
+        if self.method != "random":
+            for k, xk, wk in self._hard_groups():
+                rk = np.ones(xk.shape[0]) if wk is None else wk
+                sel = rk != 0          # rows of zero weight add nothing
+                if not sel.all():
+                    xk, rk = xk[sel], rk[sel]
+                if rk.size:
+                    add(k, xk - self.shift[k], rk)
+            return s1, s2
+        self.random_state.set_state(self.state)  # replay the same draws
         for a, b, r in self._resp_chunks():
             rw = r.astype(np.float64) if w is None else r * w[a:b, None]
             xb = X[a:b].astype(np.float64)
             for k in range(K):
                 sel = rw[:, k] != 0
-                if not sel.any():
-                    continue
-                d = xb[sel] - self.shift[k]
-                rk = rw[sel, k]
-                s1[k] += rk @ d
-                if S == D:
-                    s2[k] += rk @ (d * d)
-                else:
-                    s2[k] += ((d * rk[:, None]).T @ d)[iu]
+                if sel.any():
+                    add(k, xb[sel] - self.shift[k], rw[sel, k])
         return s1, s2
 
     def parameters(self, covariance_type, reg_covar):

@@ -71,12 +71,33 @@ def test_nearest_pass_matches_numpy(dtype, D, layout):
     for c in range(4):
         center = np.ascontiguousarray(X[rng.randint(N)][None])
         before = md.copy()
-        pot = _core.nearest_pass(X, center, w, md, c % 2 == 0, 2)
+        pot = _core.nearest_pass(X, center, w, md, c % 2 == 0, 2)[0]
         d = ((X.astype(np.float64) - center.astype(np.float64)) ** 2).sum(1)
         m = np.minimum(before, d)
         np.testing.assert_allclose(pot, (w * m).sum(), rtol=1e-12)
         # equal to round-off (the kernel may fuse multiply-adds)
         np.testing.assert_allclose(md, m if c % 2 == 0 else before, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_nearest_pass_candidates_share_one_pass(dtype, n_threads):
+    """The seeding's trials in one call: each candidate's potential bitwise what a
+    call of its own gives, min_dist untouched; update takes one candidate only."""
+    rng = np.random.RandomState(0)
+    X = (rng.randn(5000, 7) * 3).astype(dtype)
+    w = rng.uniform(0, 2, X.shape[0])
+    md = np.minimum(np.full(X.shape[0], np.inf), rng.uniform(0, 50, X.shape[0]))
+    before = md.copy()
+    cands = np.ascontiguousarray(X[rng.randint(X.shape[0], size=5)])
+    pots = _core.nearest_pass(X, cands, w, md, False, n_threads)
+    assert pots.shape == (5,)
+    for t in range(5):
+        one = _core.nearest_pass(X, cands[t:t + 1], w, md, False, n_threads)
+        assert one[0] == pots[t]
+    assert np.array_equal(md, before)
+    with pytest.raises(ValueError, match="exactly one candidate"):
+        _core.nearest_pass(X, cands, w, md, True, n_threads)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

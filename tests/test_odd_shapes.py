@@ -445,8 +445,7 @@ def test_one_and_two_threads_bitwise_equal(D, K, cov, dtype):
             res.append(_core.kmeans_pass(X, centers, sw, label, dist, n_threads))
             res += [label, dist]
             md = np.full(N_MANY, np.inf)
-            res.append(np.float64(_core.nearest_pass(X, centers[:1], sw, md, True,
-                                                     n_threads)))
+            res.append(_core.nearest_pass(X, centers[:1], sw, md, True, n_threads))
             res.append(md)
             if not first:
                 first = {"res": res, "where": f"{layout}, {n_threads} thread(s)"}
@@ -508,10 +507,10 @@ def test_kmeans_kernels_match_numpy(shape, dtype, layout):
     min_dist = np.where(rng.rand(N) < 0.5, np.inf, rng.uniform(0, 2 * D, N))
     before = min_dist.copy()
     m = np.minimum(before, ref_sq_dist(prob.X, c64[:1])[:, 0])
-    pot = _core.nearest_pass(X, centers[:1], sw, min_dist, False, 1)
+    pot = _core.nearest_pass(X, centers[:1], sw, min_dist, False, 1)[0]
     assert np.array_equal(min_dist, before, equal_nan=True)
     assert_close(pot, sw @ m, 1e-12 * (1 + sw @ m), "potential")
-    pot = _core.nearest_pass(X, centers[:1], None, min_dist, True, 2)
+    pot = _core.nearest_pass(X, centers[:1], None, min_dist, True, 2)[0]
     assert_close(pot, m.sum(), 1e-12 * (1 + m.sum()), "potential")
     assert_close(min_dist, m, 1e-12 * (1 + m), "updated min_dist")
 
