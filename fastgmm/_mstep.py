@@ -7,6 +7,8 @@ Statistics are moments around a shift c_k (the means the E-step used), so
 Conventions follow scikit-learn's GaussianMixture (``nk + 10 eps``, ``reg_covar`` on
 the diagonal, the same "ill-defined empirical covariance" failure).
 """
+import functools
+
 import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
@@ -25,9 +27,16 @@ def s2_length(n_features, covariance_type):
     return n_features
 
 
+@functools.lru_cache(maxsize=16)
+def _triu_indices(n_features):
+    rows, cols = np.triu_indices(n_features)
+    rows.flags.writeable = cols.flags.writeable = False   # shared by every call
+    return rows, cols
+
+
 def unpack_symmetric(packed, n_features):
     """(..., D(D+1)/2) packed upper rows -> (..., D, D) symmetric matrices."""
-    iu = np.triu_indices(n_features)
+    iu = _triu_indices(n_features)
     out = np.zeros(packed.shape[:-1] + (n_features, n_features))
     out[..., iu[0], iu[1]] = packed
     out[..., iu[1], iu[0]] = packed

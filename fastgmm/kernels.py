@@ -139,6 +139,19 @@ class GMMParameters:
         self.weights, self.means, self.precisions_cholesky = w, m, u
         self.covariance_type = covariance_type
 
+    @classmethod
+    def _from_m_step(cls, weights, means, precisions_cholesky, covariance_type):
+        """Parameters an M-step computed (float64 arrays of the right shapes, finite,
+        factors from LAPACK's Cholesky), taken without a copy or a check: the
+        validation costs more than the M-step itself on small data, once per EM
+        iteration.  Internal: anything from outside goes through ``__init__``."""
+        self = object.__new__(cls)
+        for arr in (weights, means, precisions_cholesky):
+            arr.flags.writeable = False
+        self.weights, self.means = weights, means
+        self.precisions_cholesky, self.covariance_type = precisions_cholesky, covariance_type
+        return self
+
     @property
     def n_components(self):
         return self.means.shape[0]
@@ -474,7 +487,8 @@ def _m_step(stats, reg_covar):
         stats.nk, stats.s1, stats.s2, stats.shift, stats.covariance_type, reg_covar,
         stats.eps)
     prec_chol = _mstep.precision_cholesky(cov, stats.covariance_type)
-    return GMMParameters(nk / nk.sum(), means, prec_chol, stats.covariance_type), cov
+    return GMMParameters._from_m_step(nk / nk.sum(), means, prec_chol,
+                                      stats.covariance_type), cov
 
 
 def score(X, params, n_threads=None, weighted_logprob=False, resp=False,
