@@ -59,9 +59,11 @@ static inline void *fgmm_align_scratch(void *p)
  *   L            : K x B  (log-probabilities, then weighted responsibilities)
  *   w, ll, tmp, ent, zero_row, rc : B each
  *   gram         : D x D  (syrk's output)
+ *   coef         : K x (2D + 1) + 2D  (the diagonal E-step's per-block coefficients,
+ *                  the block's centre and spread)
  *   idx          : B int32 stored in B slots of the working precision */
 typedef struct {
-    size_t xt, diff, rd, L, w, ll, tmp, ent, zero_row, rc, gram, idx, total;
+    size_t xt, diff, rd, L, w, ll, tmp, ent, zero_row, rc, gram, coef, idx, total;
 } fgmm_em_scratch_layout;
 
 static inline fgmm_em_scratch_layout fgmm_em_scratch(int D, int K)
@@ -79,7 +81,8 @@ static inline fgmm_em_scratch_layout fgmm_em_scratch(int D, int K)
     s.zero_row = s.ent + B;
     s.rc = s.zero_row + B;
     s.gram = s.rc + B;
-    s.idx = s.gram + d * d;
+    s.coef = s.gram + d * d;
+    s.idx = s.coef + k * (2 * d + 1) + 2 * d;
     s.total = s.idx + B;
     return s;
 }
