@@ -8,6 +8,7 @@ iteration excludes initialisation: (t(max_iter=n) - t(max_iter=1)) / (n - 1).
     python benchmarks/compare.py                 # the target cases (long: ~15 min)
     python benchmarks/compare.py --smoke         # tiny sizes: checks that it runs
     python benchmarks/compare.py --growth        # time per iteration vs N, K, D
+    python benchmarks/compare.py --growth-large  # K=256, D=256, N=1e8 memmap: GFLOP/s
     python benchmarks/compare.py --threads       # thread scaling of the fused pass
     python benchmarks/compare.py --roofline      # GFLOP/s vs NumPy's matmul
     python benchmarks/compare.py --end-to-end    # default fit vs scikit-learn's
@@ -23,6 +24,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -321,9 +323,8 @@ def threads(smoke):
     return rows
 
 
-def roofline(smoke):
-    """Achieved GFLOP/s of the fused pass (2 N K D^2 flops, full) vs NumPy matmul."""
-    from fastgmm.kernels import GMMParameters
+def matmul_gflops(smoke):
+    """NumPy's float64 matmul speed on this machine now (median of 5): the roof."""
     n_mm = 512 if smoke else 2048
     A = np.random.rand(n_mm, n_mm)
     A @ A
@@ -334,6 +335,12 @@ def roofline(smoke):
         t.append(time.perf_counter() - t0)
     mm = 2 * n_mm ** 3 / np.median(t) / 1e9
     print(f"\nNumPy matmul ({n_mm}^3, float64): {mm:.1f} GFLOP/s")
+    return mm
+
+
+def roofline(smoke):
+    """Achieved GFLOP/s of the fused pass (2 N K D^2 flops, full) vs NumPy matmul."""
+    mm = matmul_gflops(smoke)
     rows = []
     print("| N | D | K | dtype | s / pass | GFLOP/s | % of matmul | ns / point-component |")
     print("|---|---|---|---|---|---|---|---|")
@@ -353,6 +360,47 @@ def roofline(smoke):
                              ns_per_point_component=ns))
             print(f"| {c['n']:,} | {c['d']} | {c['k']} | {dtype} | {s:.4f} | {gf:.1f} | "
                   f"{100 * gf / mm:.0f}% | {ns:.2f} |")
+    return rows
+
+
+def growth_large(smoke, memmap_dir):
+    """The fused pass at large K, large D and N = 1e8 (a float32 memmap on disk), full
+    covariance, each with its GFLOP/s (nominal 2 N K D^2) against matmul measured in
+    the same run.  fastgmm only (scikit-learn needs an N x K x D temporary per
+    component batch and minutes per iteration at these sizes)."""
+    mm = matmul_gflops(smoke)
+    cases = [dict(n=100_000, d=8, k=k) for k in (64, 128, 256)]
+    cases += [dict(n=100_000, d=d, k=8) for d in (128, 256)]
+    big = dict(n=100_000_000, d=8, k=8)
+    if smoke:
+        cases = [dict(n=4000, d=8, k=64), dict(n=2000, d=64, k=4)]
+        big = dict(n=200_000, d=8, k=8)
+    rows = []
+    print("| N | D | K | dtype | data | s / pass | GFLOP/s | % of matmul |")
+    print("|---|---|---|---|---|---|---|---|")
+
+    def report(c, dtype, where, s):
+        gf = 2 * c["n"] * c["k"] * c["d"] ** 2 / s / 1e9
+        rows.append(dict(c, cov="full", dtype=dtype, data=where, s_per_pass=s, gflops=gf,
+                         matmul_gflops=mm))
+        print(f"| {c['n']:,} | {c['d']} | {c['k']} | {dtype} | {where} | {s:.4f} | "
+              f"{gf:.1f} | {100 * gf / mm:.0f}% |", flush=True)
+
+    for c in cases:
+        for dtype in ("float64", "float32"):
+            X, init = make_case(dict(c, cov="full"), dtype)
+            params = _params(X, init, "full")
+            report(c, dtype, "memory", pass_time(X, params, None, 2 if smoke else 3))
+    # N = 1e8: the memmap benchmark's file (written once, reused), read in place
+    from memmap_fit import write_blobs
+    path = os.path.join(memmap_dir, f"fastgmm_memmap_{big['n']}x{big['d']}.f32")
+    size = big["n"] * big["d"] * 4
+    if not (os.path.exists(path) and os.path.getsize(path) == size):
+        write_blobs(path, big["n"], big["d"], big["k"])
+    X = np.memmap(path, dtype=np.float32, mode="r", shape=(big["n"], big["d"]))
+    params = _params(np.asarray(X[:100_000]),
+                     make_case(dict(big, n=1000, cov="full"))[1], "full")
+    report(big, "float32", "memmap", pass_time(X, params, None, 1 if smoke else 2))
     return rows
 
 
@@ -460,6 +508,10 @@ def main():
     ap.add_argument("--worker", nargs=4, metavar=("LIB", "CASE", "N_ITER", "DTYPE"))
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, checks it runs")
     ap.add_argument("--growth", action="store_true")
+    ap.add_argument("--growth-large", action="store_true",
+                    help="the fused pass at K=256, D=256 and N=1e8 (memmap), GFLOP/s")
+    ap.add_argument("--memmap-dir", default=tempfile.gettempdir(),
+                    help="where --growth-large keeps its 3.2 GB N=1e8 file")
     ap.add_argument("--threads", action="store_true")
     ap.add_argument("--roofline", action="store_true")
     ap.add_argument("--n-iter", type=int, default=10)
@@ -488,7 +540,8 @@ def main():
         print(f"\nplot: {plot('compare', rows)}")
         return
     n_iter = 3 if args.smoke else args.n_iter
-    kinds = [k for k in ("growth", "threads", "roofline", "end_to_end", "scoring")
+    kinds = [k for k in ("growth", "growth_large", "threads", "roofline", "end_to_end",
+                         "scoring")
              if getattr(args, k)]
     if not kinds:
         kinds = ["compare"]
@@ -502,6 +555,8 @@ def main():
             rows = compare(cases, n_iter, args.dtypes.split(","), libs)
         elif kind == "growth":
             rows = growth(n_iter, args.smoke)
+        elif kind == "growth_large":
+            rows = growth_large(args.smoke, args.memmap_dir)
         elif kind == "threads":
             rows = threads(args.smoke)
         elif kind == "roofline":
