@@ -31,7 +31,8 @@ from ._base import ArraySource, BaseMixture
 from ._blas import single_threaded_blas
 from ._init import _chunks, initial_parameters
 from ._openmp import effective_n_threads
-from ._validation import COVARIANCE_TYPES, _as_float_array, check_choice, check_float
+from ._validation import (COVARIANCE_TYPES, _as_float_array, check_choice, check_float,
+                          check_int)
 from .kernels import GMMParameters
 
 __all__ = ["BayesianGaussianMixture", "VariationalGaussianModel"]
@@ -354,7 +355,7 @@ class VariationalGaussianModel:
         X, w = source.initialization_data()
         weights, xk, sk = initial_parameters(
             X, w, p["n_components"], p["covariance_type"], p["reg_covar"],
-            p["init_params"], random_state, p["n_threads"])
+            p["init_params"], random_state, p["n_threads"], p.get("init_max_samples"))
         total = float(X.shape[0]) if w is None else float(w.sum())
         return self._posterior(weights * total, xk, sk, priors)   # nk + 10 eps
 
@@ -500,6 +501,12 @@ default='kmeans'
     n_threads : int or None, default=None
         OpenMP threads for every pass over the data.  None: what OpenMP would use.
         Results are bitwise identical for any value.
+    init_max_samples : int or None, default=2**20
+        As for ``GaussianMixture``: with more rows than this, the k-means++ seeding
+        runs on a uniform sample of about this many rows and 'random_from_data'
+        draws its rows by rejection, so the initialiser keeps no per-row array of
+        the full data (memory-mapped data larger than memory).  None: always as
+        scikit-learn.  Fits of fewer rows are unaffected.
     learning_decay : float in (0.5, 1], default=0.7
     learning_offset : float >= 0, default=10.0
         The step-size schedule of ``partial_fit`` (stochastic variational updates
@@ -584,7 +591,8 @@ default='kmeans'
                  weight_concentration_prior=None, mean_precision_prior=None,
                  mean_prior=None, degrees_of_freedom_prior=None, covariance_prior=None,
                  random_state=None, warm_start=False, verbose=0, verbose_interval=10,
-                 n_threads=None, learning_decay=0.7, learning_offset=10.0):
+                 n_threads=None, init_max_samples=1 << 20, learning_decay=0.7,
+                 learning_offset=10.0):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -603,6 +611,7 @@ default='kmeans'
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
+        self.init_max_samples = init_max_samples
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
 
@@ -610,6 +619,8 @@ default='kmeans'
     def _check_model_parameters(self, p, n_features):
         cov = check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         p["covariance_type"] = cov
+        p["init_max_samples"] = check_int(self.init_max_samples, "init_max_samples",
+                                          p["n_components"], allow_none=True)
         p["weight_concentration_prior_type"] = check_choice(
             self.weight_concentration_prior_type, "weight_concentration_prior_type",
             WEIGHT_PRIOR_TYPES)

@@ -238,6 +238,7 @@ def test_check_estimator():
 def test_same_constructor_defaults_as_sklearn():
     ours = BayesianGaussianMixture().get_params()
     assert ours.pop("n_threads") is None
+    assert ours.pop("init_max_samples") == 1 << 20
     assert (ours.pop("learning_decay"), ours.pop("learning_offset")) == (0.7, 10.0)
     assert ours == SkBGM().get_params()
 

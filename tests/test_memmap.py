@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from fastgmm import GaussianMixture
+from fastgmm import BayesianGaussianMixture, GaussianMixture
 
 
 def rss_anon_bytes():
@@ -41,8 +41,9 @@ class PeakRssAnon:
 
 
 @pytest.mark.skipif(rss_anon_bytes() is None, reason="needs Linux /proc RssAnon")
-@pytest.mark.parametrize("init_params", ["kmeans", "random_from_data"])
-def test_memmap_fit_keeps_anonymous_memory_small(tmp_path, init_params):
+@pytest.mark.parametrize("estimator, init_params", [
+    ("gaussian", "kmeans"), ("gaussian", "random_from_data"), ("bayesian", "kmeans")])
+def test_memmap_fit_keeps_anonymous_memory_small(tmp_path, estimator, init_params):
     n, d, k = 6_000_000, 4, 4
     path = tmp_path / "X.f32"
     X = np.memmap(path, dtype=np.float32, mode="w+", shape=(n, d))
@@ -54,8 +55,10 @@ def test_memmap_fit_keeps_anonymous_memory_small(tmp_path, init_params):
     X.flush()
     del X
     X = np.memmap(path, dtype=np.float32, mode="r", shape=(n, d))
-    g = GaussianMixture(k, max_iter=3, tol=0, random_state=0, init_params=init_params,
-                        init_max_samples=50_000)
+    kw = dict(max_iter=3, tol=0, random_state=0, init_params=init_params,
+              init_max_samples=50_000)
+    g = (GaussianMixture(k, **kw) if estimator == "gaussian"
+         else BayesianGaussianMixture(n_components=k, **kw))
     with PeakRssAnon() as mem:
         g.fit(X)
     file_bytes = n * d * 4  # 96 MB (score_samples' output alone is another 24 MB)
