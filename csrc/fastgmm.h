@@ -88,6 +88,13 @@ typedef struct {
      * caller must keep BLAS single-threaded inside the OpenMP region. */
     fgmm_blas_fn trmm;
     fgmm_blas_fn syrk;
+    /* Optional (NULL: the E-step).  K x D centres in the working precision: em_rows
+     * then gives each row responsibility 1 for its nearest centre (the first of equal
+     * distances, as kmeans_rows labels it) instead of evaluating the Gaussians, and
+     * accumulates the same statistics around means_hi + means_lo (loglik_sum stays 0;
+     * prec and log_norm are not read).  The k-means initialisation's moments in one
+     * pass, with no per-row labels stored. */
+    const void *hard_centers;
 } fgmm_params;
 
 /*

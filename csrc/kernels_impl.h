@@ -824,6 +824,84 @@ static void FN(stats_block)(const PARAMS *restrict pm, const REAL *restrict Xt,
 }
 
 /* ------------------------------------------------------------------------------ */
+/* k-means kernels                                                                 */
+/* ------------------------------------------------------------------------------ */
+
+/* Clusters per register tile: 2*KM_KC accumulators + 2 point vectors + a broadcast
+ * + 2 differences: 13 of 16 registers with 4, 21 of 32 with 8. */
+#if FGMM_TILE_REGS >= 32
+#define KM_KC 8
+#else
+#define KM_KC 4
+#endif
+
+/* For the strip of points at p0 and clusters k0 .. k0+kc-1: dist = |x_p - c_k|^2
+ * summed directly (no |x|^2 - 2 x.c + |c|^2 cancellation), feature by feature, with
+ * 2*kc accumulators in registers; then best/lab (the strip's running minimum and its
+ * cluster) take every strictly smaller distance, clusters in increasing order, so the
+ * first of equal minima wins.  Always inlined with a constant kc. */
+static inline __attribute__((always_inline)) void FN(kmeans_tile)(
+    const REAL *restrict Xt, int D, int p0, const REAL *restrict centers, int k0,
+    const int kc, REAL *restrict best, SINT *restrict lab)
+{
+    typedef FN(vec) vec;
+    typedef FN(ivec) ivec;
+    vec a0[KM_KC], a1[KM_KC];
+    for (int c = 0; c < kc; c++) a0[c] = a1[c] = (vec){0};
+    const REAL *restrict ck = centers + (ptrdiff_t)k0 * D;
+    for (int i = 0; i < D; i++) {
+        const REAL *restrict x = Xt + (ptrdiff_t)i * B + p0;
+        const vec x0 = *(const vec *)x, x1 = *(const vec *)(x + VL);
+        for (int c = 0; c < kc; c++) {
+            const REAL ci = ck[(ptrdiff_t)c * D + i];
+            const vec t0 = x0 - ci, t1 = x1 - ci;
+            a0[c] += t0 * t0;
+            a1[c] += t1 * t1;
+        }
+    }
+    vec b0 = *(vec *)(best + p0), b1 = *(vec *)(best + p0 + VL);
+    ivec l0 = *(ivec *)(lab + p0), l1 = *(ivec *)(lab + p0 + VL);
+    for (int c = 0; c < kc; c++) {
+        const ivec m0 = (ivec)(a0[c] < b0), m1 = (ivec)(a1[c] < b1);
+        const SINT k = (SINT)(k0 + c);
+        b0 = (vec)(((ivec)a0[c] & m0) | ((ivec)b0 & ~m0));
+        b1 = (vec)(((ivec)a1[c] & m1) | ((ivec)b1 & ~m1));
+        l0 = (m0 & k) | (l0 & ~m0);
+        l1 = (m1 & k) | (l1 & ~m1);
+    }
+    *(vec *)(best + p0) = b0;
+    *(vec *)(best + p0 + VL) = b1;
+    *(ivec *)(lab + p0) = l0;
+    *(ivec *)(lab + p0 + VL) = l1;
+}
+
+/* Nearest centre (lab) and its squared distance (best) for the npad points of the
+ * transposed block Xt: register tiles of KM_KC clusters, the tail at a constant width. */
+static void FN(nearest_labels)(const REAL *restrict Xt, int D, int K, int npad,
+                               const REAL *restrict centers, REAL *restrict best,
+                               SINT *restrict lab)
+{
+    const int KT = K - K % KM_KC;
+    for (int p = 0; p < npad; p++) {
+        best[p] = (REAL)INFINITY;
+        lab[p] = 0;
+    }
+    for (int p0 = 0; p0 < npad; p0 += STRIP) {
+        for (int k0 = 0; k0 < KT; k0 += KM_KC)
+            FN(kmeans_tile)(Xt, D, p0, centers, k0, KM_KC, best, lab);
+        switch (K - KT) { /* constant widths: the accumulators stay in registers */
+#define KM_TAIL(n) \
+        case n: \
+            if (n < KM_KC) FN(kmeans_tile)(Xt, D, p0, centers, KT, n, best, lab); \
+            break;
+        KM_TAIL(1) KM_TAIL(2) KM_TAIL(3) KM_TAIL(4) KM_TAIL(5) KM_TAIL(6) KM_TAIL(7)
+#undef KM_TAIL
+        default: break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
 /* EM and scoring kernels (the fgmm_kernels entries; see fastgmm.h)                */
 /* ------------------------------------------------------------------------------ */
 
@@ -848,17 +926,30 @@ KERNEL_LINKAGE int KERNEL(em_rows)(const fgmm_params *params, const void *Xv, pt
     int32_t *idx = (int32_t *)(base + so.idx);
     double *nk = partial + sl.offset[FGMM_STAT_NK], *s1 = partial + sl.offset[FGMM_STAT_S1];
     double *s2 = partial + sl.offset[FGMM_STAT_S2];
+    const REAL *hard = (const REAL *)params->hard_centers;
     for (int p = 0; p < B; p++) zero_row[p] = 0;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
         const int npad = FN(round_up_strip)(nb);
         FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
         FN(load_weights)(sample_weight, r0, nb, w);
-        FN(weighted_logprob_block)(&pm, Xt, nb, npad, diff, rd, coef, L);
-        if (params->resp_entropy)
-            FN(normalize_block)(L, K, npad, w, ll, tmp, ent, 1);
-        else
-            FN(normalize_block)(L, K, npad, w, ll, tmp, ent, 0);
+        if (hard) {
+            /* responsibility 1 (times the weight) for the nearest centre; ll and
+             * ent are 0, so the block adds nothing to loglik or the entropy */
+            SINT *lab = (SINT *)ll;   /* ll's B slots are free: refilled below */
+            FN(nearest_labels)(Xt, D, K, npad, hard, tmp, lab);
+            for (int k = 0; k < K; k++) {
+                REAL *restrict Lk = L + (ptrdiff_t)k * B;
+                for (int p = 0; p < npad; p++) Lk[p] = lab[p] == k ? w[p] : (REAL)0;
+            }
+            for (int p = 0; p < npad; p++) ll[p] = ent[p] = 0;
+        } else {
+            FN(weighted_logprob_block)(&pm, Xt, nb, npad, diff, rd, coef, L);
+            if (params->resp_entropy)
+                FN(normalize_block)(L, K, npad, w, ll, tmp, ent, 1);
+            else
+                FN(normalize_block)(L, K, npad, w, ll, tmp, ent, 0);
+        }
         double block_ll = 0, block_w = 0, block_ent = 0;
         for (int p = 0; p < nb; p++) {
             if (w[p] != 0) { /* a zero-weight row is absent, even at ll = -inf */
@@ -934,58 +1025,6 @@ KERNEL_LINKAGE int KERNEL(score_rows)(const fgmm_params *params, const void *Xv,
     return FGMM_OK;
 }
 
-/* ------------------------------------------------------------------------------ */
-/* k-means kernels                                                                 */
-/* ------------------------------------------------------------------------------ */
-
-/* Clusters per register tile: 2*KM_KC accumulators + 2 point vectors + a broadcast
- * + 2 differences: 13 of 16 registers with 4, 21 of 32 with 8. */
-#if FGMM_TILE_REGS >= 32
-#define KM_KC 8
-#else
-#define KM_KC 4
-#endif
-
-/* For the strip of points at p0 and clusters k0 .. k0+kc-1: dist = |x_p - c_k|^2
- * summed directly (no |x|^2 - 2 x.c + |c|^2 cancellation), feature by feature, with
- * 2*kc accumulators in registers; then best/lab (the strip's running minimum and its
- * cluster) take every strictly smaller distance, clusters in increasing order, so the
- * first of equal minima wins.  Always inlined with a constant kc. */
-static inline __attribute__((always_inline)) void FN(kmeans_tile)(
-    const REAL *restrict Xt, int D, int p0, const REAL *restrict centers, int k0,
-    const int kc, REAL *restrict best, SINT *restrict lab)
-{
-    typedef FN(vec) vec;
-    typedef FN(ivec) ivec;
-    vec a0[KM_KC], a1[KM_KC];
-    for (int c = 0; c < kc; c++) a0[c] = a1[c] = (vec){0};
-    const REAL *restrict ck = centers + (ptrdiff_t)k0 * D;
-    for (int i = 0; i < D; i++) {
-        const REAL *restrict x = Xt + (ptrdiff_t)i * B + p0;
-        const vec x0 = *(const vec *)x, x1 = *(const vec *)(x + VL);
-        for (int c = 0; c < kc; c++) {
-            const REAL ci = ck[(ptrdiff_t)c * D + i];
-            const vec t0 = x0 - ci, t1 = x1 - ci;
-            a0[c] += t0 * t0;
-            a1[c] += t1 * t1;
-        }
-    }
-    vec b0 = *(vec *)(best + p0), b1 = *(vec *)(best + p0 + VL);
-    ivec l0 = *(ivec *)(lab + p0), l1 = *(ivec *)(lab + p0 + VL);
-    for (int c = 0; c < kc; c++) {
-        const ivec m0 = (ivec)(a0[c] < b0), m1 = (ivec)(a1[c] < b1);
-        const SINT k = (SINT)(k0 + c);
-        b0 = (vec)(((ivec)a0[c] & m0) | ((ivec)b0 & ~m0));
-        b1 = (vec)(((ivec)a1[c] & m1) | ((ivec)b1 & ~m1));
-        l0 = (m0 & k) | (l0 & ~m0);
-        l1 = (m1 & k) | (l1 & ~m1);
-    }
-    *(vec *)(best + p0) = b0;
-    *(vec *)(best + p0 + VL) = b1;
-    *(ivec *)(lab + p0) = l0;
-    *(ivec *)(lab + p0 + VL) = l1;
-}
-
 KERNEL_LINKAGE int KERNEL(kmeans_rows)(const void *Xv, ptrdiff_t row_stride, ptrdiff_t col_stride,
                            int n_features, int n_clusters, const void *centers_v,
                            const double *sample_weight, ptrdiff_t row_begin,
@@ -1001,28 +1040,11 @@ KERNEL_LINKAGE int KERNEL(kmeans_rows)(const void *Xv, ptrdiff_t row_stride, ptr
     REAL *Xt = base + so.xt, *best = base + so.best;
     SINT *lab = (SINT *)(base + so.lab);
     double *counts = partial + 1, *sums = counts + K;
-    const int KT = K - K % KM_KC;
     for (ptrdiff_t r0 = row_begin; r0 < row_end; r0 += B) {
         const int nb = (int)(row_end - r0 < B ? row_end - r0 : B);
         const int npad = FN(round_up_strip)(nb);
         FN(load_block)(X, row_stride, col_stride, D, r0, nb, Xt);
-        for (int p = 0; p < npad; p++) {
-            best[p] = (REAL)INFINITY;
-            lab[p] = 0;
-        }
-        for (int p0 = 0; p0 < npad; p0 += STRIP) {
-            for (int k0 = 0; k0 < KT; k0 += KM_KC)
-                FN(kmeans_tile)(Xt, D, p0, centers, k0, KM_KC, best, lab);
-            switch (K - KT) { /* constant widths: the accumulators stay in registers */
-#define KM_TAIL(n) \
-            case n: \
-                if (n < KM_KC) FN(kmeans_tile)(Xt, D, p0, centers, KT, n, best, lab); \
-                break;
-            KM_TAIL(1) KM_TAIL(2) KM_TAIL(3) KM_TAIL(4) KM_TAIL(5) KM_TAIL(6) KM_TAIL(7)
-#undef KM_TAIL
-            default: break;
-            }
-        }
+        FN(nearest_labels)(Xt, D, K, npad, centers, best, lab);
         /* the inertia in a register (the same additions in the same order as into
          * partial[0], which the compiler must otherwise reload for every row) */
         double inertia = partial[0];

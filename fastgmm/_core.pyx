@@ -299,7 +299,8 @@ cdef size_t _fill_params(PassCtx *ctx, const floating[:, :] X,
 def em_pass(const floating[:, :] X, const double[::1] sample_weight,
             const floating[:, ::1] means_hi, const floating[:, ::1] means_lo,
             const floating[::1] prec, const floating[::1] log_norm,
-            int cov_type, int n_threads, bint use_blas=True, bint resp_entropy=False):
+            int cov_type, int n_threads, bint use_blas=True, bint resp_entropy=False,
+            const floating[:, ::1] hard_centers=None):
     """Fused E-step and sufficient statistics over all rows of X.
 
     Parameters
@@ -312,6 +313,10 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
     n_threads : int, OpenMP threads
     use_blas : bool, BLAS-3 products for full/tied at n_features >= FGMM_BLAS_MIN_D
     resp_entropy : bool, also accumulate resp_entropy_sum (else it stays 0)
+    hard_centers : ndarray (n_components, n_features) in X's dtype, optional
+        Instead of the E-step, responsibility 1 for each row's nearest centre
+        (k-means labels); the statistics are then those of that hard partition
+        around means_hi + means_lo (loglik_sum 0; prec and log_norm unused).
 
     Returns
     -------
@@ -322,6 +327,13 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
     cdef size_t scratch_bytes = _fill_params(&ctx, X, means_hi, means_lo, prec,
                                              log_norm, cov_type, use_blas)
     ctx.params.resp_entropy = resp_entropy
+    if hard_centers is not None:
+        if (hard_centers.shape[0] != ctx.params.n_components
+                or hard_centers.shape[1] != ctx.params.n_features):
+            raise ValueError(f"hard_centers must have shape ({ctx.params.n_components}, "
+                             f"{ctx.params.n_features}); got ({hard_centers.shape[0]}, "
+                             f"{hard_centers.shape[1]})")
+        ctx.params.hard_centers = &hard_centers[0, 0]
     size = stats_layout(ctx.params.n_features, ctx.params.n_components, cov_type)["size"]
     return reduce_over_rows(_em_chunk, &ctx, X.shape[0], size, scratch_bytes, n_threads)
 

@@ -27,6 +27,7 @@ cdef extern from "fastgmm.h" nogil:
         int resp_entropy
         fgmm_blas_fn trmm
         fgmm_blas_fn syrk
+        const void *hard_centers
 
     ctypedef struct fgmm_stats_layout:
         Py_ssize_t offset[7]   # FGMM_N_STAT_FIELDS + 1

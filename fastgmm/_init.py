@@ -9,7 +9,8 @@ iterations, both in nogil OpenMP kernels (_core.pyx).
 import numpy as np
 
 from . import _mstep
-from ._core import kmeans_pass, nearest_pass
+from ._blas import single_threaded_blas
+from ._core import COV_CODES, em_pass, kmeans_pass, nearest_pass, stats_layout
 
 CHUNK_ROWS = 1 << 16
 
@@ -305,6 +306,8 @@ class InitialDraw:
             else:
                 s2[k] += ((d * rk[:, None]).T @ d)[iu]
 
+        if self.method == "kmeans":
+            return self._kmeans_moments(S)
         if self.method != "random":
             for k, xk, wk in self._hard_groups():
                 rk = np.ones(xk.shape[0]) if wk is None else wk
@@ -323,6 +326,25 @@ class InitialDraw:
                 if sel.any():
                     add(k, xb[sel] - self.shift[k], rw[sel, k])
         return s1, s2
+
+    def _kmeans_moments(self, S):
+        """(s1, s2) of the k-means partition around the initial means, in one C pass
+        (em_pass in its hard-assignment mode: nearest-centre labels computed and used
+        block by block, the statistics kernel's compaction and scatter, no label
+        array): the numbers the grouped NumPy pass gives, up to summation order."""
+        X, K = self.X, self.K
+        D = X.shape[1]
+        code = COV_CODES["diag" if S == D else "full"]
+        hi = np.ascontiguousarray(self.shift, dtype=X.dtype)
+        lo = np.ascontiguousarray(self.shift - hi.astype(np.float64), dtype=X.dtype)
+        prec = np.ones(K * D * (1 if S == D else D), dtype=X.dtype)   # not read
+        log_norm = np.zeros(K, dtype=X.dtype)                          # not read
+        with single_threaded_blas():
+            vec = em_pass(X, self.w, hi, lo, prec, log_norm, code, self.n_threads,
+                          hard_centers=np.ascontiguousarray(self.centers, dtype=X.dtype))
+        layout = stats_layout(D, K, code)
+        (a1, b1, _), (a2, b2, _) = layout["s1"], layout["s2"]
+        return vec[a1:b1].reshape(K, D), vec[a2:b2].reshape(K, S)
 
     def parameters(self, covariance_type, reg_covar):
         """(weights, means, covariances) of the initial responsibilities.  Weights

@@ -114,3 +114,47 @@ def test_score_labels_are_the_first_argmax(dtype, K):
     _core.score_pass(X, hi, lo, prec, log_norm, COV_CODES["diag"], 2,
                      weighted_logprob=wlp, label=lab)
     np.testing.assert_array_equal(lab, wlp.argmax(1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cov", ["full", "diag"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_em_pass_hard_centers_gives_the_partition_moments(dtype, cov, weighted):
+    """em_pass's hard-assignment mode (the k-means initialisation's moments): each
+    row counts for its nearest centre only, moments around the given shifts."""
+    rng = np.random.RandomState(3)
+    N, D, K = 3001, 7, 5
+    X = (rng.randn(N, D) * 2 + rng.randint(0, 4, (N, 1)) * 6).astype(dtype)
+    w = rng.uniform(0, 2, N) if weighted else None
+    centers = np.ascontiguousarray(X[rng.choice(N, K, replace=False)])
+    shift = centers.astype(np.float64) + rng.randn(K, D) * 0.1
+    hi = np.ascontiguousarray(shift, dtype=dtype)
+    lo = np.ascontiguousarray(shift - hi.astype(np.float64), dtype=dtype)
+    code = COV_CODES[cov]
+    prec = np.ones(K * D * (D if cov == "full" else 1), dtype=dtype)
+    vec = _core.em_pass(X, w, hi, lo, prec, np.zeros(K, dtype), code, 2,
+                        hard_centers=centers)
+    lay = _core.stats_layout(D, K, code)
+    part = {f: vec[v[0]:v[1]] for f, v in lay.items() if f != "size"}
+    X64 = X.astype(np.float64)
+    labels = np.argmin(((X64[:, None, :] - centers.astype(np.float64)[None]) ** 2)
+                       .sum(-1), axis=1)
+    ww = np.ones(N) if w is None else w
+    iu = np.triu_indices(D)
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    tol_w = 1e-12 if dtype == np.float64 else 1e-6  # weights are read in X's dtype
+    assert part["loglik_sum"][0] == 0
+    np.testing.assert_allclose(part["weight_sum"][0], ww.sum(), rtol=tol_w)
+    for k in range(K):
+        sel = labels == k
+        d = X64[sel] - shift[k]
+        r = ww[sel]
+        np.testing.assert_allclose(part["nk"][k], r.sum(), rtol=tol_w)
+        s1 = part["s1"].reshape(K, D)[k]
+        np.testing.assert_allclose(s1, r @ d, rtol=tol, atol=tol * np.abs(d).sum())
+        want = ((d * r[:, None]).T @ d)[iu] if cov == "full" else r @ (d * d)
+        got = part["s2"].reshape(K, -1)[k]
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * (r @ (d * d)).sum())
+    with pytest.raises(ValueError, match="hard_centers must have shape"):
+        _core.em_pass(X, w, hi, lo, prec, np.zeros(K, dtype), code, 2,
+                      hard_centers=np.ascontiguousarray(centers[:-1]))
