@@ -103,7 +103,7 @@ def kmeans(X, n_clusters, sample_weight, random_state, n_threads, max_iter=300,
     variance`` (scikit-learn's rule; unchanged labels give a shift of exactly 0, so
     no label array is needed to see them).  An empty cluster is moved to the point
     farthest from its center.  Memory: O(K D) besides the seeding's sample; labels
-    of the returned centers come from ``labels_of`` chunk by chunk.
+    of the returned centers are computed where they are used, block by block.
     """
     tol = tol * mean_variance(X, sample_weight, n_threads)
     centers, _ = kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads,
@@ -152,13 +152,6 @@ def _distinct_rows(n, k, sample_weight, random_state):
     return np.asarray(chosen)
 
 
-def labels_of(X, centers, sample_weight, n_threads):
-    """Nearest-center labels (int32) of the rows of X (a chunk)."""
-    labels = np.empty(X.shape[0], dtype=np.int32)
-    kmeans_pass(X, centers.astype(X.dtype), sample_weight, labels, None, n_threads)
-    return labels
-
-
 def _farthest_points(X, centers, sample_weight, m, n_threads):
     """The m rows (of positive weight) farthest from their nearest center, found
     chunk by chunk (O(chunk) memory)."""
@@ -178,24 +171,13 @@ def _farthest_points(X, centers, sample_weight, m, n_threads):
     return X[np.sort(best_rows)].astype(np.float64)
 
 
-def _resp_chunks(method, X, n_components, random_state, sample_weight=None,
-                 centers=None, indices=None, n_threads=1):
-    """Yield (start, stop, resp) with scikit-learn's initial responsibilities."""
-    n = X.shape[0]
-    for a, b in _chunks(n):
-        if method == "random":
-            # RandomState draws rows in order: chunked draws equal one big draw.
-            r = np.asarray(random_state.uniform(size=(b - a, n_components)),
-                           dtype=X.dtype)
-            r /= r.sum(axis=1)[:, None]
-        else:
-            r = np.zeros((b - a, n_components), dtype=X.dtype)
-            if centers is not None:
-                w = None if sample_weight is None else sample_weight[a:b]
-                r[np.arange(b - a), labels_of(X[a:b], centers, w, n_threads)] = 1
-            else:
-                hit = (indices >= a) & (indices < b)
-                r[indices[hit] - a, np.nonzero(hit)[0]] = 1
+def _random_resp_chunks(X, n_components, random_state):
+    """Yield (start, stop, resp): scikit-learn's random initial responsibilities
+    ('random'), chunk by chunk (RandomState draws rows in order, so chunked draws
+    equal one big draw)."""
+    for a, b in _chunks(X.shape[0]):
+        r = np.asarray(random_state.uniform(size=(b - a, n_components)), dtype=X.dtype)
+        r /= r.sum(axis=1)[:, None]
         yield a, b, r
 
 
@@ -204,11 +186,14 @@ class InitialDraw:
     parameters they give for any covariance type.
 
     The random part (k-means centres, k-means++ / random_from_data seeds, or the
-    random responsibilities, replayed) is drawn once; the first chunked pass gives
-    the weights and means, the second the moments around those means (no
-    cancellation), once per layout of s2 that ``covariance_types`` needs (packed
-    triangle for 'full'/'tied', diagonal for 'diag'/'spherical').  Model selection
-    shares one draw across the covariance types of a K.
+    random responsibilities, replayed) is drawn once.  Then the weights and means
+    (for 'kmeans' the counts and sums of one C k-means pass; for the seeds, the
+    seed rows themselves; for 'random', a chunked pass), and the moments around
+    those means (no cancellation) once per layout of s2 that ``covariance_types``
+    needs (packed triangle for 'full'/'tied', diagonal for 'diag'/'spherical'):
+    for 'kmeans' one C pass of ``em_pass`` in its hard-assignment mode, labels
+    computed block by block and never stored.  Model selection shares one draw
+    across the covariance types of a K.
     """
 
     def __init__(self, X, sample_weight, n_components, init_params, random_state,
@@ -263,33 +248,16 @@ class InitialDraw:
             _mstep.s2_length(X.shape[1], c) for c in covariance_types)}
 
     def _resp_chunks(self):
-        return _resp_chunks(self.method, self.X, self.K, self.random_state, self.w,
-                            self.centers, self.indices, self.n_threads)
+        return _random_resp_chunks(self.X, self.K, self.random_state)
 
-    def _hard_groups(self):
-        """Yield (k, rows of X as float64, their weights or None) for the one-hot
-        initialisations: each component's rows in the order of X (chunk by chunk for
-        'kmeans', whose labels are recomputed per chunk rather than stored)."""
-        X, w, K = self.X, self.w, self.K
-        if self.indices is not None:
-            for k, row in enumerate(self.indices):
-                yield (k, X[row:row + 1].astype(np.float64),
-                       None if w is None else w[row:row + 1])
-            return
-        for a, b in _chunks(X.shape[0]):
-            wc = None if w is None else w[a:b]
-            labels = labels_of(X[a:b], self.centers, wc, self.n_threads)
-            # a stable sort keeps each group's rows in X's order; on 16-bit keys
-            # numpy's stable sort is a radix sort (2.5x faster here than on int32)
-            keys = labels.astype(np.int16) if K <= np.iinfo(np.int16).max else labels
-            order = np.argsort(keys, kind="stable")
-            bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=K))))
-            xs = np.asarray(X[a:b][order], dtype=np.float64)   # one copy, not two
-            ws = None if wc is None else wc[order]
-            for k in range(K):
-                lo, hi = bounds[k], bounds[k + 1]
-                if hi > lo:
-                    yield k, xs[lo:hi], None if ws is None else ws[lo:hi]
+    def _seed_rows(self):
+        """Yield (k, its row of X as float64, that row's weight or None) for the
+        initialisations whose responsibilities are one seed row per component
+        ('k-means++', 'random_from_data')."""
+        X, w = self.X, self.w
+        for k, row in enumerate(self.indices):
+            yield (k, X[row:row + 1].astype(np.float64),
+                   None if w is None else w[row:row + 1])
 
     def _second_pass(self, S):
         """(s1, s2) around the initial means, s2 with S values per component."""
@@ -309,7 +277,7 @@ class InitialDraw:
         if self.method == "kmeans":
             return self._kmeans_moments(S)
         if self.method != "random":
-            for k, xk, wk in self._hard_groups():
+            for k, xk, wk in self._seed_rows():
                 rk = np.ones(xk.shape[0]) if wk is None else wk
                 sel = rk != 0          # rows of zero weight add nothing
                 if not sel.all():
