@@ -75,15 +75,12 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
     min_dist = np.full(n, np.inf)
     pot = nearest_pass(X, np.ascontiguousarray(X[indices[0]][None]), w, min_dist, True,
                        n_threads)[0]
-    buf = np.empty(n)
+    buf = np.empty(n) if w is not None else None
     for _ in range(1, n_clusters):
         targets = random_state.uniform(size=n_trials) * pot
-        if w is None:
-            np.cumsum(min_dist, out=buf)
-        else:
+        if w is not None:
             np.multiply(min_dist, w, out=buf)
-            np.cumsum(buf, out=buf)
-        cands = np.minimum(np.searchsorted(buf, targets, side="right"), n - 1)
+        cands = _sample_by_mass(min_dist if w is None else buf, targets)
         # every trial's potential from one read of X
         pots = nearest_pass(X, np.ascontiguousarray(X[cands]), w, min_dist, False,
                             n_threads)
@@ -93,6 +90,30 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
         indices.append(int(cands[best]))
     indices = np.asarray(indices)
     return X[indices].astype(np.float64), indices
+
+
+def _sample_by_mass(mass, targets, block=4096):
+    """For each target t in [0, sum(mass)), the first row whose cumulative mass
+    exceeds t (the last row for t at or past the total): a two-level search,
+    block sums first, then a cumulative sum inside the one block each target falls
+    in, where one cumulative sum over all rows would write and read n values per
+    k-means++ step."""
+    n = mass.shape[0]
+    starts = np.arange(0, n, block)
+    cum_blocks = np.cumsum(np.add.reduceat(mass, starts))
+    picks = np.empty(targets.shape[0], dtype=np.intp)
+    for i, t in enumerate(targets):
+        b = min(int(np.searchsorted(cum_blocks, t, side="right")), starts.shape[0] - 1)
+        before = cum_blocks[b - 1] if b > 0 else 0.0
+        within = np.cumsum(mass[starts[b]:starts[b] + block])
+        j = min(int(np.searchsorted(within, t - before, side="right")), within.shape[0] - 1)
+        if mass[starts[b] + j] == 0:
+            # a target that rounding put past the block's last positive mass: take
+            # that row (never a row of zero mass, e.g. a centre already chosen)
+            positive = np.flatnonzero(mass[starts[b]:starts[b] + j + 1])
+            j = int(positive[-1]) if positive.size else j
+        picks[i] = starts[b] + j
+    return picks
 
 
 def kmeans(X, n_clusters, sample_weight, random_state, n_threads, max_iter=300,

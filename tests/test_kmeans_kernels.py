@@ -158,3 +158,20 @@ def test_em_pass_hard_centers_gives_the_partition_moments(dtype, cov, weighted):
     with pytest.raises(ValueError, match="hard_centers must have shape"):
         _core.em_pass(X, w, hi, lo, prec, np.zeros(K, dtype), code, 2,
                       hard_centers=np.ascontiguousarray(centers[:-1]))
+
+
+@pytest.mark.parametrize("n", [1, 7, 4096, 4097, 20_000])
+def test_sample_by_mass_equals_one_cumulative_search(n):
+    """The k-means++ step's two-level search picks what a search of the whole
+    cumulative sum picks, and never a row of zero mass (a centre already chosen)."""
+    from fastgmm._init import _sample_by_mass
+    rng = np.random.RandomState(n)
+    mass = rng.exponential(size=n)
+    mass[rng.rand(n) < 0.4] = 0
+    mass[0] = 0 if n > 1 else 1.0
+    cum = np.cumsum(mass)
+    targets = np.concatenate([rng.uniform(size=200) * cum[-1], [0.0, cum[-1] * (1 - 1e-16)]])
+    want = np.minimum(np.searchsorted(cum, targets, side="right"), n - 1)
+    got = _sample_by_mass(mass, targets)
+    assert np.array_equal(got, want)
+    assert (mass[got] > 0).all()
