@@ -380,19 +380,27 @@ static inline void FN(maha_diag)(const REAL *restrict Xt, int D, int npad,
  * subtractions, a multiplication and an FMA; DG_KC components at a time keep their
  * accumulators in registers (a register-tiled product of [y^2 y] with [a; b]).
  *
- * Error analysis.  Every term of the sum carries a relative error of a few eps, so
- * the absolute error of maha_k(x) is at most about
- *   err_k = 2 eps sum_i s_ki^2 (|y_i| + |delta_ki|)^2,
- * where the direct form's is eps maha_k(x).  The cancellation is bounded by the
+ * Error analysis.  The sum of the 2D products (started at 0; c_k is added last,
+ * rounding once as the direct form's constant does) is a recursive sum of 2D terms
+ * each rounded once, so its absolute error is at most (2D + 1) eps times the sum of
+ * their magnitudes (Higham, Accuracy and Stability, 2nd ed., section 4.2):
+ *   err_k = (2D + 1) eps sum_i s_ki^2 (y_i^2/2 + |y_i delta_ki|)
+ *        <= (D + 1) eps sum_i s_ki^2 (|y_i| + |delta_ki|)^2,
+ * plus the rounding of a, b (relative eps each) which the same bound absorbs; the
+ * direct form's error is ~eps maha_k(x).  The cancellation is bounded by the
  * distances *from the block's centre*, never from the origin: an offset shared by the
  * data and the means (1e4, 1e6, ...) costs nothing, where expanding around 0 (as
  * scikit-learn does) loses (offset / sigma)^2.  What is left is the spread of the
  * block and of the means in units of each component's sigma: data spanning R sigma
- * per feature give err ~ 2 eps D R^2 (3e-12 nats at D = 16, R = 30, float64).  The
- * kernel computes the bound for the block (with the block's largest |y_i|) and uses
- * the expansion only when max_k err_k <= FGMM_EXPANSION_MAX_ERR; otherwise (data
- * spread over ~1e3 sigma or more, or float32, whose eps makes the bound ~1e-4) the
- * block takes the direct form.  So the expansion never costs more than 1e-9 nats.
+ * per feature give err <= eps D^2 R^2 (5e-11 nats at D = 16, R = 30, float64).  The
+ * kernel computes that bound for the block (with the block's largest |y_i|) and uses
+ * the expansion only when max_k err_k <= FGMM_EXPANSION_MAX_ERR; otherwise (wide
+ * blocks: a spread of ~100 sigma at D = 16, less at larger D; and float32, whose eps
+ * makes the bound ~1e-4) the block takes the direct form.  So the expansion never
+ * costs more than 1e-9 nats.  One consequence: a row's last bits depend on the block
+ * it is scored in (its centre, and which form the block takes): score(X)[1:] and
+ * score(X[1:]) may differ by round-off (~1e-14), as results computed with BLAS do
+ * for different blockings; never by more than the bound.
  *
  * Returns 1 when L was filled, 0 when the block needs the direct form. */
 #define FGMM_EXPANSION_MAX_ERR 1e-9
@@ -427,7 +435,9 @@ static inline __attribute__((always_inline)) void FN(diag_tile)(
     const REAL *restrict a = coef, *restrict b = coef + (ptrdiff_t)K * D;
     const REAL *restrict c = coef + 2 * (ptrdiff_t)K * D;
     vec u0[DG_KC], u1[DG_KC];
-    for (int j = 0; j < kc; j++) u0[j] = u1[j] = (vec){0} + c[k0 + j];
+    /* the sum starts at 0 and the constant comes last: its size never enters the
+     * rounding of the 2D products (the bound below counts only those) */
+    for (int j = 0; j < kc; j++) u0[j] = u1[j] = (vec){0};
     for (int i = 0; i < D; i++) {
         const vec y0 = *(const vec *)(Y + (ptrdiff_t)i * B + p0);
         const vec y1 = *(const vec *)(Y + (ptrdiff_t)i * B + p0 + VL);
@@ -443,8 +453,8 @@ static inline __attribute__((always_inline)) void FN(diag_tile)(
         }
     }
     for (int j = 0; j < kc; j++) {
-        *(vec *)(L + (ptrdiff_t)(k0 + j) * B + p0) = u0[j];
-        *(vec *)(L + (ptrdiff_t)(k0 + j) * B + p0 + VL) = u1[j];
+        *(vec *)(L + (ptrdiff_t)(k0 + j) * B + p0) = u0[j] + c[k0 + j];
+        *(vec *)(L + (ptrdiff_t)(k0 + j) * B + p0 + VL) = u1[j] + c[k0 + j];
     }
 }
 
@@ -508,7 +518,7 @@ static int FN(diag_logprob_expanded)(const PARAMS *restrict pm,
         worst = err > worst ? err : worst;
     }
     /* the bound of the comment above; NaN/inf (never from valid input) fail it too */
-    if (!(2 * DBL_EPSILON * worst <= FGMM_EXPANSION_MAX_ERR)) return 0;
+    if (!((D + 1) * DBL_EPSILON * worst <= FGMM_EXPANSION_MAX_ERR)) return 0;
     const int KT = K - K % DG_KC;
     for (int p0 = 0; p0 < npad; p0 += STRIP) {
         for (int k0 = 0; k0 < KT; k0 += DG_KC)

@@ -94,7 +94,8 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_threads):
 
 def _sample_by_mass(mass, targets, block=4096):
     """For each target t in [0, sum(mass)), the first row whose cumulative mass
-    exceeds t (the last row for t at or past the total): a two-level search,
+    exceeds t (for t at or past the total, the last row of positive mass): a
+    two-level search,
     block sums first, then a cumulative sum inside the one block each target falls
     in, where one cumulative sum over all rows would write and read n values per
     k-means++ step."""
@@ -107,12 +108,13 @@ def _sample_by_mass(mass, targets, block=4096):
         before = cum_blocks[b - 1] if b > 0 else 0.0
         within = np.cumsum(mass[starts[b]:starts[b] + block])
         j = min(int(np.searchsorted(within, t - before, side="right")), within.shape[0] - 1)
-        if mass[starts[b] + j] == 0:
-            # a target that rounding put past the block's last positive mass: take
-            # that row (never a row of zero mass, e.g. a centre already chosen)
-            positive = np.flatnonzero(mass[starts[b]:starts[b] + j + 1])
-            j = int(positive[-1]) if positive.size else j
-        picks[i] = starts[b] + j
+        pick = starts[b] + j
+        if mass[pick] == 0:
+            # a target that rounding put past the last positive mass (of its block, or
+            # of all rows): take that row, never one of zero mass (a chosen centre)
+            positive = np.flatnonzero(mass[:pick + 1])
+            pick = int(positive[-1]) if positive.size else pick
+        picks[i] = pick
     return picks
 
 
@@ -323,11 +325,13 @@ class InitialDraw:
         array): the numbers the grouped NumPy pass gives, up to summation order."""
         X, K = self.X, self.K
         D = X.shape[1]
-        code = COV_CODES["diag" if S == D else "full"]
+        # 'tied' and 'spherical' give the statistics of 'full' and 'diag' (the same
+        # s2 layouts) with the smallest precision arrays, which this mode never reads
+        code = COV_CODES["spherical" if S == D else "tied"]
         hi = np.ascontiguousarray(self.shift, dtype=X.dtype)
         lo = np.ascontiguousarray(self.shift - hi.astype(np.float64), dtype=X.dtype)
-        prec = np.ones(K * D * (1 if S == D else D), dtype=X.dtype)   # not read
-        log_norm = np.zeros(K, dtype=X.dtype)                          # not read
+        prec = np.ones(K if S == D else D * D, dtype=X.dtype)   # not read
+        log_norm = np.zeros(K, dtype=X.dtype)                   # not read
         with single_threaded_blas():
             vec = em_pass(X, self.w, hi, lo, prec, log_norm, code, self.n_threads,
                           hard_centers=np.ascontiguousarray(self.centers, dtype=X.dtype))

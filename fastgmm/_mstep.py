@@ -28,10 +28,18 @@ def s2_length(n_features, covariance_type):
 
 
 @functools.lru_cache(maxsize=16)
-def _triu_indices(n_features):
+def _cached_triu_indices(n_features):
     rows, cols = np.triu_indices(n_features)
     rows.flags.writeable = cols.flags.writeable = False   # shared by every call
     return rows, cols
+
+
+def _triu_indices(n_features):
+    """np.triu_indices, cached where computing it is the M-step's visible cost (small
+    D, once per EM iteration) and the cache stays small (<= 16 x 0.5 MB)."""
+    if n_features <= 256:
+        return _cached_triu_indices(n_features)
+    return np.triu_indices(n_features)
 
 
 def unpack_symmetric(packed, n_features):

@@ -477,9 +477,15 @@ def m_step(stats, reg_covar=1e-6):
         raise TypeError(f"stats must be a SufficientStatistics; got "
                         f"{type(stats).__name__}")
     reg_covar = check_float(reg_covar, "reg_covar", 0.0)
-    if not all(np.isfinite(getattr(stats, f)).all() for f in ("nk", "s1", "s2")):
-        raise ValueError("stats contains NaN or infinity in nk, s1 or s2")
-    return _m_step(stats, reg_covar)
+    if not all(np.isfinite(getattr(stats, f)).all() for f in ("nk", "s1", "s2", "shift")):
+        raise ValueError("stats contains NaN or infinity in nk, s1, s2 or shift")
+    if (stats.nk < 0).any():
+        raise ValueError("stats has negative responsibility sums nk")
+    params, cov = _m_step(stats, reg_covar)
+    # statistics built by hand reach here too: the result goes through the checks
+    # (the estimators' own loop, fed by the kernels, skips them)
+    return GMMParameters(params.weights, params.means, params.precisions_cholesky,
+                         params.covariance_type), cov
 
 
 def _m_step(stats, reg_covar):

@@ -524,3 +524,21 @@ def test_params_keep_their_own_float64_copy(cov, kind):
             a.clear()
     for a, b in zip(first, results()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("shift", np.array([[np.nan, 0.0], [1.0, 1.0]]), "NaN or infinity"),
+    ("nk", np.array([-1.0, 3.0]), "negative responsibility sums"),
+])
+def test_m_step_rejects_hand_built_statistics_it_cannot_use(field, value, message):
+    """Statistics built by hand (from_fields) get the checks that the estimators'
+    own loop, fed by the kernels, can skip: nothing invalid is returned."""
+    fields = dict(nk=np.array([2.0, 3.0]), s1=np.zeros((2, 2)), s2=np.ones((2, 2)))
+    shift = np.zeros((2, 2))
+    if field == "shift":
+        shift = value
+    else:
+        fields[field] = value
+    stats = SufficientStatistics.from_fields(shift, "diag", 1e-16, **fields)
+    with pytest.raises(ValueError, match=message):
+        m_step(stats)

@@ -175,3 +175,10 @@ def test_sample_by_mass_equals_one_cumulative_search(n):
     got = _sample_by_mass(mass, targets)
     assert np.array_equal(got, want)
     assert (mass[got] > 0).all()
+
+
+def test_sample_by_mass_past_the_total_takes_the_last_row_of_mass():
+    from fastgmm._init import _sample_by_mass
+    mass = np.concatenate([np.ones(8192), np.zeros(1808)])
+    got = _sample_by_mass(mass, np.array([mass.sum(), mass.sum() * 2, 8191.5]))
+    assert got.tolist() == [8191, 8191, 8191]
