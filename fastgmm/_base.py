@@ -294,24 +294,30 @@ class BaseMixture:
         self._check_model_parameters(p, n_features)
         return p
 
+    def _check_feature_names(self, names):
+        """scikit-learn's checks of the column names of X after fit (names: those
+        of X, or None): a warning when only one side has names, an error when they
+        differ.  Shared by in-memory and Dask inputs."""
+        fitted = getattr(self, "feature_names_in_", None)
+        kind = type(self).__name__
+        if fitted is not None and names is None:
+            warnings.warn(f"X does not have valid feature names, but {kind} was fitted "
+                          "with feature names", UserWarning)
+        elif fitted is None and names is not None:
+            warnings.warn(f"X has feature names, but {kind} was fitted without feature "
+                          "names", UserWarning)
+        elif names is not None and not np.array_equal(names, fitted):
+            raise ValueError("The feature names should match those that were passed "
+                             "during fit.\n"
+                             f"Feature names seen at fit time: {list(fitted)}\n"
+                             f"Feature names given now: {list(names)}")
+
     def _validate_X(self, X, reset):
         names = _feature_names(X)
         if reset:
             return check_array(X, min_samples=2), names
         self._check_is_fitted()
-        fitted_names = getattr(self, "feature_names_in_", None)
-        if fitted_names is not None and names is None:
-            warnings.warn(f"X does not have valid feature names, but "
-                          f"{type(self).__name__} was fitted with feature names",
-                          UserWarning)
-        elif fitted_names is None and names is not None:
-            warnings.warn(f"X has feature names, but {type(self).__name__} was fitted "
-                          "without feature names", UserWarning)
-        elif names is not None and not np.array_equal(names, fitted_names):
-            raise ValueError("The feature names should match those that were passed "
-                             "during fit.\n"
-                             f"Feature names seen at fit time: {list(fitted_names)}\n"
-                             f"Feature names given now: {list(names)}")
+        self._check_feature_names(names)
         Xv = check_array(X)
         if Xv.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {Xv.shape[1]} features, but {type(self).__name__} "

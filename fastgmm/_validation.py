@@ -50,6 +50,18 @@ def _object_column_as_float(column):
         return None
 
 
+def non_numeric_columns_error(name, bad):
+    """The ValueError naming a frame's non-numeric columns: bad is a list of
+    (column, dtype) pairs (pandas and dask frames alike)."""
+    shown = [c for c, _ in bad[:10]]
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    kinds = list(dict.fromkeys(str(dt) for _, dt in bad))
+    return ValueError(
+        f"{name} has non-numeric columns {shown}{more} "
+        f"(dtype{'s' if len(kinds) > 1 else ''} {', '.join(kinds)}); fastgmm needs "
+        "numbers: drop or encode them.")
+
+
 def _dataframe_to_array(X, name):
     """DataFrame -> 2-D float array; non-numeric columns are named in the error.
 
@@ -74,13 +86,7 @@ def _dataframe_to_array(X, name):
         else:
             from_object[i] = values
     if bad:
-        shown = [c for c, _ in bad[:10]]
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        kinds = list(dict.fromkeys(str(dt) for _, dt in bad))
-        raise ValueError(
-            f"{name} has non-numeric columns {shown}{more} "
-            f"(dtype{'s' if len(kinds) > 1 else ''} {', '.join(kinds)}); fastgmm needs "
-            "numbers: drop or encode them.")
+        raise non_numeric_columns_error(name, bad)
     if from_object:
         # a frame-wide to_numpy would choke on pd.NA inside object columns
         out = np.empty((len(X), len(dtypes)), dtype=np.float64, order="F")

@@ -342,6 +342,14 @@ def _columns(text):
     return out
 
 
+def _no_repeats(items, what):
+    """items, unless one is given twice (then a ValueError naming the repeats)."""
+    dup = sorted({t for t in items if items.count(t) > 1})
+    if dup:
+        raise ValueError(f"{what} given twice: {dup}")
+    return items
+
+
 def _k_grid(text):
     """'1-10' -> [1..10]; '2,4,8'; '1-4,8'."""
     out = []
@@ -358,10 +366,7 @@ def _k_grid(text):
             raise ValueError(f"expected ranges LOW-HIGH with 1 <= LOW <= HIGH, got "
                              f"{part!r}")
         out.extend(range(a, b + 1))
-    dup = sorted({k for k in out if out.count(k) > 1})
-    if dup:
-        raise ValueError(f"numbers of components given twice: {dup}")
-    return out
+    return _no_repeats(out, "numbers of components")
 
 
 def _covariance_types(text):
@@ -370,10 +375,7 @@ def _covariance_types(text):
         if t not in COVARIANCE_TYPES:
             raise ValueError(f"unknown covariance type {t!r}; choose from "
                              f"{', '.join(COVARIANCE_TYPES)}")
-    dup = sorted({t for t in out if out.count(t) > 1})
-    if dup:
-        raise ValueError(f"covariance types given twice: {dup}")
-    return out
+    return _no_repeats(out, "covariance types")
 
 
 def _dims(text):

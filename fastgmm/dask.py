@@ -118,7 +118,7 @@ import numpy as np
 from ._base import RowsShape
 from ._core import COV_CODES, em_pass, score_pass, stats_layout
 from ._validation import (_all_finite, _feature_names, check_random_state,
-                          check_sample_weight)
+                          check_sample_weight, non_numeric_columns_error)
 from .kernels import SufficientStatistics
 
 __all__ = ["DaskSource", "lazy_scores", "checked_lazily", "checked_proba_lazily",
@@ -460,13 +460,7 @@ def _as_dask_array(X, name, lengths):
             if kind not in "biuf":
                 bad.append((column, dt))
         if bad:
-            shown = [c for c, _ in bad[:10]]
-            more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-            kinds = list(dict.fromkeys(str(dt) for _, dt in bad))
-            raise ValueError(
-                f"{name} has non-numeric columns {shown}{more} "
-                f"(dtype{'s' if len(kinds) > 1 else ''} {', '.join(kinds)}); fastgmm "
-                "needs numbers: drop or encode them.")
+            raise non_numeric_columns_error(name, bad)
         f32 = np.dtype(np.float32)
         target = (np.float32 if dtypes and all(getattr(dt, "numpy_dtype", dt) == f32
                                                for dt in dtypes) else np.float64)
@@ -810,23 +804,6 @@ def _lazy_outputs(X, params, threads, which, check_finite):
     return tuple(out)
 
 
-def _check_fitted_names(estimator, names):
-    """BaseMixture._validate_X's feature-name checks (reset=False)."""
-    kind = type(estimator).__name__
-    fitted = getattr(estimator, "feature_names_in_", None)
-    if fitted is not None and names is None:
-        warnings.warn(f"X does not have valid feature names, but {kind} was fitted "
-                      "with feature names", UserWarning)
-    elif fitted is None and names is not None:
-        warnings.warn(f"X has feature names, but {kind} was fitted without feature "
-                      "names", UserWarning)
-    elif names is not None and not np.array_equal(names, fitted):
-        raise ValueError("The feature names should match those that were passed "
-                         "during fit.\n"
-                         f"Feature names seen at fit time: {list(fitted)}\n"
-                         f"Feature names given now: {list(names)}")
-
-
 def lazy_scores(estimator, X, which):
     """The fitted ``estimator``'s per-row outputs on a dask X, as lazy dask arrays.
 
@@ -837,7 +814,7 @@ def lazy_scores(estimator, X, which):
     estimator's parameters (as arrays) enter the graph.
     """
     Xd, names = _as_dask_array(X, "X", lengths=False)
-    _check_fitted_names(estimator, names)
+    estimator._check_feature_names(names)
     if Xd.shape[1] != estimator.n_features_in_:
         raise ValueError(f"X has {Xd.shape[1]} features, but {type(estimator).__name__} "
                          f"is expecting {estimator.n_features_in_} features as input.")
