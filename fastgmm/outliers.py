@@ -285,6 +285,7 @@ default='kmeans'
     set_params = BaseMixture.set_params
     __repr__ = BaseMixture.__repr__
     _validate_X = BaseMixture._validate_X
+    _check_feature_names = BaseMixture._check_feature_names   # used by _validate_X
     _check_is_fitted = BaseMixture._check_is_fitted
     save = BaseMixture.save
     _publish_input = BaseMixture._publish_input
