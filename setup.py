@@ -189,6 +189,7 @@ extensions = [
     ext("_openmp"),
     ext("_parallel"),
     ext("_core", with_core=True),
+    ext("_linalg"),
 ]
 
 setup(

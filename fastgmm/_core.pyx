@@ -43,6 +43,7 @@ from ._csrc cimport (
     fgmm_em_scratch_bytes, fgmm_kernels, fgmm_kmeans_scratch_bytes,
     fgmm_nearest_scratch_bytes,
     fgmm_params, fgmm_stats_layout, fgmm_stats_layout_init)
+from ._linalg cimport cov_size
 from ._parallel cimport map_over_rows, reduce_over_rows
 from scipy.linalg.cython_blas cimport dsyrk, dtrmm, ssyrk, strmm
 
@@ -248,14 +249,9 @@ cdef int _fill_x(PassCtx *ctx, const floating[:, :] X, const double[::1] sample_
 
 
 cdef Py_ssize_t _prec_size(int cov_type, Py_ssize_t K, Py_ssize_t D) except -1:
-    if cov_type == FGMM_FULL:
-        return K * D * D
-    if cov_type == FGMM_TIED:
-        return D * D
-    if cov_type == FGMM_DIAG:
-        return K * D
-    if cov_type == FGMM_SPHERICAL:
-        return K
+    cdef Py_ssize_t n = cov_size(cov_type, K, D)
+    if n >= 0:
+        return n
     raise ValueError(f"unknown covariance code {cov_type}")
 
 

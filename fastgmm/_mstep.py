@@ -1,5 +1,6 @@
 """M-step: summed sufficient statistics -> weights, means, covariances, precision
-Cholesky factors.  Small K x D x D work in NumPy/SciPy, always in float64.
+Cholesky factors.  Small K x D x D work, always in float64: the loops and LAPACK
+calls are compiled (fastgmm._linalg), this module gives them their shapes.
 
 Statistics are moments around a shift c_k (the means the E-step used), so
 ``mean = c + s1/nk`` and ``cov = s2/nk - d d^T`` with ``d = s1/nk`` small: no
@@ -7,11 +8,12 @@ Statistics are moments around a shift c_k (the means the E-step used), so
 Conventions follow scikit-learn's GaussianMixture (``nk + 10 eps``, ``reg_covar`` on
 the diagonal, the same "ill-defined empirical covariance" failure).
 """
-import functools
-
 import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
+
+from . import _linalg
+from ._core import COV_CODES
 
 ILL_DEFINED = (
     "Fitting the mixture model failed because some components have ill-defined "
@@ -27,28 +29,10 @@ def s2_length(n_features, covariance_type):
     return n_features
 
 
-@functools.lru_cache(maxsize=16)
-def _cached_triu_indices(n_features):
-    rows, cols = np.triu_indices(n_features)
-    rows.flags.writeable = cols.flags.writeable = False   # shared by every call
-    return rows, cols
-
-
-def _triu_indices(n_features):
-    """np.triu_indices, cached where computing it is the M-step's visible cost (small
-    D, once per EM iteration) and the cache stays small (<= 16 x 0.5 MB)."""
-    if n_features <= 256:
-        return _cached_triu_indices(n_features)
-    return np.triu_indices(n_features)
-
-
-def unpack_symmetric(packed, n_features):
-    """(..., D(D+1)/2) packed upper rows -> (..., D, D) symmetric matrices."""
-    iu = _triu_indices(n_features)
-    out = np.zeros(packed.shape[:-1] + (n_features, n_features))
-    out[..., iu[0], iu[1]] = packed
-    out[..., iu[1], iu[0]] = packed
-    return out
+def _cov_shape(n_components, n_features, covariance_type):
+    return {"full": (n_components, n_features, n_features),
+            "tied": (n_features, n_features), "diag": (n_components, n_features),
+            "spherical": (n_components,)}[covariance_type]
 
 
 def estimate_gaussian_parameters(nk, s1, s2, shift, covariance_type, reg_covar, eps):
@@ -56,47 +40,38 @@ def estimate_gaussian_parameters(nk, s1, s2, shift, covariance_type, reg_covar, 
 
     nk (K,), s1 (K, D): sum_i r_ik (x_i - c_k); s2 (K, S): sum_i r_ik of the packed
     upper triangle (full/tied) or the diagonal (diag/spherical) of
-    (x_i - c_k)(x_i - c_k)^T; shift c (K, D).
+    (x_i - c_k)(x_i - c_k)^T; shift c (K, D).  In NumPy terms, with d = s1/nk:
+    ``means = c + d``; full: ``cov_k = (s2_k - nk_k d_k d_k^T) / nk_k + reg I``;
+    tied: ``sum_k (s2_k - nk_k d_k d_k^T) / sum_k nk_k + reg I``; diag:
+    ``s2 / nk - d^2 + reg``; spherical: its mean over the features (compiled:
+    fastgmm._linalg.gaussian_moments).
     """
-    nk = np.asarray(nk, dtype=np.float64) + 10 * eps
-    n_features = s1.shape[1]
-    d = s1 / nk[:, None]
-    means = shift + d
-    if covariance_type in ("full", "tied"):
-        scatter = unpack_symmetric(s2, n_features) - nk[:, None, None] * (
-            d[:, :, None] * d[:, None, :])
-        if covariance_type == "full":
-            cov = scatter / nk[:, None, None]
-        else:
-            cov = scatter.sum(axis=0) / nk.sum()
-        cov[..., np.arange(n_features), np.arange(n_features)] += reg_covar
-    else:
-        cov = s2 / nk[:, None] - d * d + reg_covar
-        if covariance_type == "spherical":
-            cov = cov.mean(axis=1)
-    return nk, means, cov
+    f64 = np.float64
+    nk = np.ascontiguousarray(nk, dtype=f64)
+    shift = np.ascontiguousarray(shift, dtype=f64)
+    K, D = shift.shape
+    nk_eps, means = np.empty(K), np.empty((K, D))
+    cov = np.empty(_cov_shape(K, D, covariance_type))
+    _linalg.gaussian_moments(nk, np.ascontiguousarray(s1, dtype=f64),
+                             np.ascontiguousarray(s2, dtype=f64), shift,
+                             COV_CODES[covariance_type], reg_covar, eps, nk_eps, means,
+                             cov.reshape(-1))
+    return nk_eps, means, cov
 
 
 def precision_cholesky(covariances, covariance_type):
-    """Upper-triangular U with precision = U U^T (full/tied), or 1/sqrt(cov)."""
-    if covariance_type in ("full", "tied"):
-        covs = covariances if covariance_type == "full" else covariances[None]
-        if not np.isfinite(covs).all():
-            raise ValueError(ILL_DEFINED)
-        out = np.empty_like(covs)
-        for k, cov in enumerate(covs):
-            # cov = L L^T  =>  precision = L^-T L^-1 = U U^T with U = (L^-1)^T
-            chol, info = lapack.dpotrf(cov, lower=True, clean=True)
-            if info != 0:
-                raise ValueError(ILL_DEFINED)
-            inv, info = lapack.dtrtri(chol, lower=True)
-            if info != 0:
-                raise ValueError(ILL_DEFINED)
-            out[k] = inv.T
-        return out if covariance_type == "full" else out[0]
-    if not np.isfinite(covariances).all() or (covariances <= 0).any():
+    """Upper-triangular U with precision = U U^T (full/tied), or 1/sqrt(cov).
+
+    Raises ValueError (scikit-learn's ill-defined covariance message) when a
+    covariance is not finite or not positive definite.
+    """
+    cov = np.ascontiguousarray(covariances, dtype=np.float64)
+    out = np.empty_like(cov)
+    n_features = cov.shape[-1] if cov.ndim else 1
+    if _linalg.precision_cholesky(cov.reshape(-1), COV_CODES[covariance_type],
+                                  n_features, out.reshape(-1)):
         raise ValueError(ILL_DEFINED)
-    return 1.0 / np.sqrt(covariances)
+    return out
 
 
 def ill_defined_components(covariances, covariance_type):

@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from . import _mstep
+from . import _linalg, _mstep
 from ._blas import single_threaded_blas
 from ._core import COV_CODES, em_pass, score_pass, stats_layout
 from ._openmp import effective_n_threads
@@ -194,21 +194,15 @@ class GMMParameters:
             log w + log det U - D/2 log 2pi (-inf for a weight of 0).
         """
         dtype = np.dtype(dtype)
-        hi = np.ascontiguousarray(self.means, dtype=dtype)
-        lo = np.ascontiguousarray(self.means - hi.astype(np.float64), dtype=dtype)
-        U = self.precisions_cholesky
-        if self.covariance_type == "full":
-            prec = np.transpose(U, (0, 2, 1))
-        elif self.covariance_type == "tied":
-            prec = U.T
-        else:
-            prec = U
-        log_det = _mstep.log_det_cholesky(U, self.covariance_type, self.n_features)
-        with np.errstate(divide="ignore"):
-            log_w = np.log(self.weights)
-        log_norm = log_w + log_det - 0.5 * self.n_features * np.log(2 * np.pi)
-        return (hi, lo, np.ascontiguousarray(prec, dtype=dtype).ravel(),
-                np.ascontiguousarray(log_norm, dtype=dtype))
+        K, D = self.means.shape
+        U = np.ascontiguousarray(self.precisions_cholesky, dtype=np.float64)
+        hi, lo = np.empty((K, D), dtype), np.empty((K, D), dtype)
+        prec, log_norm = np.empty(U.size, dtype), np.empty(K, dtype)
+        _linalg.pack_params(np.ascontiguousarray(self.weights, dtype=np.float64),
+                            np.ascontiguousarray(self.means, dtype=np.float64),
+                            U.reshape(-1), COV_CODES[self.covariance_type], hi, lo,
+                            prec, log_norm)
+        return hi, lo, prec, log_norm
 
 
 class SufficientStatistics:
