@@ -20,6 +20,7 @@ scikit-learn's attributes and a model state.  ``BaseMixture`` holds the rest of 
 scikit-learn API that every mixture estimator shares.
 """
 import inspect
+import math
 import warnings
 from collections import namedtuple
 from time import time
@@ -166,7 +167,7 @@ def run_em(source, model, *, n_init, max_iter, tol, random_state, monitor,
             prev = lower_bound
             stats = source.statistics(model.kernel_params(state),
                                       resp_entropy=model.needs_resp_entropy)
-            if not np.isfinite(stats.mean_log_likelihood):
+            if not math.isfinite(stats.mean_log_likelihood):
                 raise ValueError(
                     "The log-likelihood is not finite: some samples have zero "
                     "density under every component (overflow). Scale the input "
@@ -410,7 +411,7 @@ class BaseMixture:
                 state = model.initialize(source, p["random_state"])
             stats = source.statistics(model.kernel_params(state),
                                       resp_entropy=model.needs_resp_entropy)
-            if not np.isfinite(stats.mean_log_likelihood):
+            if not math.isfinite(stats.mean_log_likelihood):
                 raise ValueError("The log-likelihood of the batch is not finite: some "
                                  "samples have zero density under every component.")
             batch = stats.scaled(1.0 / stats.weight_sum)

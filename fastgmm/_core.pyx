@@ -330,8 +330,12 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
                              f"{ctx.params.n_features}); got ({hard_centers.shape[0]}, "
                              f"{hard_centers.shape[1]})")
         ctx.params.hard_centers = &hard_centers[0, 0]
-    size = stats_layout(ctx.params.n_features, ctx.params.n_components, cov_type)["size"]
-    return reduce_over_rows(_em_chunk, &ctx, X.shape[0], size, scratch_bytes, n_threads)
+    cdef fgmm_stats_layout layout
+    if fgmm_stats_layout_init(ctx.params.n_features, ctx.params.n_components, cov_type,
+                              &layout) != FGMM_OK:
+        raise ValueError(f"invalid statistics layout: cov_type={cov_type}")
+    return reduce_over_rows(_em_chunk, &ctx, X.shape[0], layout.offset[FGMM_N_STAT_FIELDS],
+                            scratch_bytes, n_threads)
 
 
 def score_pass(const floating[:, :] X,

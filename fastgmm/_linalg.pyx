@@ -14,6 +14,8 @@
 #   symmetric matrix read as column-major is itself, and LAPACK's column-major lower
 #   factor read back row-major is its transpose: dpotrf('L') then dtrtri('L') on the
 #   row-major buffer leave exactly U (upper) there, with no copy or transpose.
+# * m_step: both, straight from the statistics vector of a pass, plus the weights:
+#   the estimators' EM iteration makes this one call.
 # * pack_params: the parameters in the C core's layout, in the data's dtype (see
 #   kernels.GMMParameters.pack).
 #
@@ -23,7 +25,12 @@ from libc.math cimport INFINITY, isfinite, log, sqrt
 from libc.string cimport memcpy
 from scipy.linalg.cython_lapack cimport dpotrf, dtrtri
 
-from ._csrc cimport FGMM_DIAG, FGMM_FULL, FGMM_SPHERICAL, FGMM_TIED
+from ._csrc cimport (FGMM_DIAG, FGMM_FULL, FGMM_N_STAT_FIELDS, FGMM_OK,
+                     FGMM_SPHERICAL, FGMM_STAT_NK, FGMM_STAT_S1, FGMM_STAT_S2,
+                     FGMM_TIED, fgmm_stats_layout)
+
+cdef extern from "layout.h" nogil:
+    int fgmm_stats_offsets(int D, int K, int cov_type, fgmm_stats_layout *l)
 
 # log(2 pi), as np.log(2 * np.pi) computes it
 cdef double LOG_2PI = 1.8378770664093453
@@ -180,6 +187,38 @@ cdef int _precision_cholesky(const double *cov, Py_ssize_t n, Py_ssize_t D,
             for j in range(i):
                 out[k * D * D + i * D + j] = 0
     return 0
+
+
+def m_step(const double[::1] stats, const double[:, ::1] shift, int cov_type,
+           double reg_covar, double eps, double[::1] weights, double[:, ::1] means,
+           double[::1] cov, double[::1] prec_chol):
+    """The M-step from a pass's statistics vector (the C core's layout): weights
+    (nk + 10 eps, normalised), means, covariances and their precision factors.
+
+    Returns 0, or 1 when a covariance is not finite or not positive definite (the
+    outputs are then partly written).
+    """
+    cdef Py_ssize_t K = shift.shape[0], D = shift.shape[1], k
+    cdef fgmm_stats_layout lay
+    cdef Py_ssize_t n_cov = cov_size(cov_type, K, D)
+    if (n_cov < 0 or fgmm_stats_offsets(<int>D, <int>K, cov_type, &lay) != FGMM_OK
+            or stats.shape[0] != lay.offset[FGMM_N_STAT_FIELDS]
+            or weights.shape[0] != K or means.shape[0] != K or means.shape[1] != D
+            or cov.shape[0] != n_cov or prec_chol.shape[0] != n_cov):
+        raise ValueError("m_step: inconsistent shapes")
+    cdef int status
+    cdef double total = 0
+    with nogil:
+        _gaussian_moments(&stats[lay.offset[FGMM_STAT_NK]],
+                          &stats[lay.offset[FGMM_STAT_S1]],
+                          &stats[lay.offset[FGMM_STAT_S2]], &shift[0, 0], K, D,
+                          cov_type, reg_covar, eps, &weights[0], &means[0, 0], &cov[0])
+        for k in range(K):
+            total += weights[k]
+        for k in range(K):
+            weights[k] = weights[k] / total
+        status = _precision_cholesky(&cov[0], n_cov, D, cov_type, &prec_chol[0])
+    return status
 
 
 def pack_params(const double[::1] weights, const double[:, ::1] means,

@@ -29,10 +29,13 @@ def s2_length(n_features, covariance_type):
     return n_features
 
 
-def _cov_shape(n_components, n_features, covariance_type):
-    return {"full": (n_components, n_features, n_features),
-            "tied": (n_features, n_features), "diag": (n_components, n_features),
-            "spherical": (n_components,)}[covariance_type]
+def cov_shape(n_components, n_features, covariance_type):
+    """Shape of scikit-learn's covariances_ (and precisions_cholesky_)."""
+    K, D = n_components, n_features
+    shapes = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}
+    if covariance_type not in shapes:
+        raise ValueError(f"invalid covariance_type {covariance_type!r}")
+    return shapes[covariance_type]
 
 
 def estimate_gaussian_parameters(nk, s1, s2, shift, covariance_type, reg_covar, eps):
@@ -51,7 +54,7 @@ def estimate_gaussian_parameters(nk, s1, s2, shift, covariance_type, reg_covar, 
     shift = np.ascontiguousarray(shift, dtype=f64)
     K, D = shift.shape
     nk_eps, means = np.empty(K), np.empty((K, D))
-    cov = np.empty(_cov_shape(K, D, covariance_type))
+    cov = np.empty(cov_shape(K, D, covariance_type))
     _linalg.gaussian_moments(nk, np.ascontiguousarray(s1, dtype=f64),
                              np.ascontiguousarray(s2, dtype=f64), shift,
                              COV_CODES[covariance_type], reg_covar, eps, nk_eps, means,

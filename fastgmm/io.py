@@ -122,6 +122,7 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from ._exceptions import not_fitted_error
+from ._mstep import cov_shape
 
 __all__ = ["save_model", "load", "register_model", "registered_models",
            "encode_estimator", "decode_estimator", "read_table", "write_table",
@@ -793,13 +794,6 @@ def load(path):
 
 
 # ============================================================== GaussianMixture
-def _cov_shape(covariance_type, K, D):
-    shapes = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}
-    if covariance_type not in shapes:
-        raise ValueError(f"invalid covariance_type {covariance_type!r}")
-    return shapes[covariance_type]
-
-
 def _gaussian_shapes(params, arrays, fitted):
     w = arrays["weights_"]
     if w.ndim != 1 or w.shape[0] < 1:
@@ -807,7 +801,7 @@ def _gaussian_shapes(params, arrays, fitted):
     K, D = w.shape[0], fitted["n_features_in_"]
     if D < 1 or fitted["n_iter_"] < 0:
         raise ValueError(f"invalid n_features_in_ {D} or n_iter_ {fitted['n_iter_']}")
-    cov = _cov_shape(params.get("covariance_type", "full"), K, D)
+    cov = cov_shape(K, D, params.get("covariance_type", "full"))
     return {"weights_": (K,), "means_": (K, D), "covariances_": cov,
             "precisions_": cov, "precisions_cholesky_": cov,
             "lower_bounds_": (fitted["n_iter_"],)}

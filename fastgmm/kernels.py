@@ -21,6 +21,7 @@ Example: an out-of-core EM iteration::
     params, covariances = m_step(total, reg_covar=1e-6)
     mean_loglik = total.mean_log_likelihood   # of the *old* params
 """
+import functools
 import numbers
 
 import numpy as np
@@ -255,12 +256,24 @@ class SufficientStatistics:
         if covariance_type not in COV_CODES:
             raise ValueError(f"covariance_type must be one of {list(COVARIANCE_TYPES)}; "
                              f"got {covariance_type!r}")
-        layout = stats_layout(D, K, COV_CODES[covariance_type])
+        layout = _stats_layout(D, K, COV_CODES[covariance_type])
         vector = np.array(vector, dtype=np.float64)
         _check_shape(vector, (layout["size"],), "statistics vector")
         self.vector, self.shift, self.covariance_type = vector, shift, covariance_type
         self.eps = float(eps)
         self._layout = layout
+
+    @classmethod
+    def _from_pass(cls, vector, shift, covariance_type, eps):
+        """Statistics a pass just computed (a fresh float64 vector of the layout's
+        size, a float64 (K, D) shift), taken without copies or checks: they cost as
+        much as the pass itself on small data, once per EM iteration.  Internal."""
+        self = object.__new__(cls)
+        K, D = shift.shape
+        self.vector, self.shift, self.covariance_type = vector, shift, covariance_type
+        self.eps = eps
+        self._layout = _stats_layout(D, K, COV_CODES[covariance_type])
+        return self
 
     @classmethod
     def from_fields(cls, shift, covariance_type, eps, **fields):
@@ -374,6 +387,16 @@ class SufficientStatistics:
                 f"weight_sum={self.weight_sum:.6g})")
 
 
+@functools.lru_cache(maxsize=64)
+def _stats_layout(n_features, n_components, cov_code):
+    """stats_layout, computed once per shape (read-only by every caller)."""
+    return stats_layout(n_features, n_components, cov_code)
+
+
+_EPS = {np.float32: float(np.finfo(np.float32).eps),
+        np.float64: float(np.finfo(np.float64).eps)}
+
+
 def _check_params(params, n_features):
     if not isinstance(params, GMMParameters):
         raise TypeError(f"params must be a GMMParameters; got {type(params).__name__}")
@@ -430,11 +453,14 @@ def _sufficient_statistics(X, params, w, n_threads, resp_entropy=False):
     vec = em_pass(X, w, hi, lo, prec, log_norm, cov_code, n_threads,
                   resp_entropy=resp_entropy)
     if not resp_entropy:
-        vec[stats_layout(X.shape[1], params.n_components, cov_code)
+        vec[_stats_layout(X.shape[1], params.n_components, cov_code)
             ["resp_entropy_sum"][0]] = np.nan
-    shift = hi.astype(np.float64) + lo.astype(np.float64)
-    return SufficientStatistics(vec, shift, params.covariance_type,
-                                float(np.finfo(X.dtype).eps))
+    # the centres the pass measured from: hi + lo, which is the mean itself for
+    # float64 data (lo = 0)
+    shift = (np.ascontiguousarray(params.means) if X.dtype == np.float64
+             else hi.astype(np.float64) + lo.astype(np.float64))
+    return SufficientStatistics._from_pass(vec, shift, params.covariance_type,
+                                           _EPS[X.dtype.type])
 
 
 def m_step(stats, reg_covar=1e-6):
@@ -483,12 +509,17 @@ def m_step(stats, reg_covar=1e-6):
 
 
 def _m_step(stats, reg_covar):
-    nk, means, cov = _mstep.estimate_gaussian_parameters(
-        stats.nk, stats.s1, stats.s2, stats.shift, stats.covariance_type, reg_covar,
-        stats.eps)
-    prec_chol = _mstep.precision_cholesky(cov, stats.covariance_type)
-    return GMMParameters._from_m_step(nk / nk.sum(), means, prec_chol,
-                                      stats.covariance_type), cov
+    """The M-step for statistics a pass produced (one compiled call)."""
+    K, D = stats.shift.shape
+    cov_type = stats.covariance_type
+    weights, means = np.empty(K), np.empty((K, D))
+    cov = np.empty(_mstep.cov_shape(K, D, cov_type))
+    prec_chol = np.empty_like(cov)
+    if _linalg.m_step(stats.vector, np.ascontiguousarray(stats.shift),
+                      COV_CODES[cov_type], reg_covar,
+                      stats.eps, weights, means, cov.reshape(-1), prec_chol.reshape(-1)):
+        raise ValueError(_mstep.ILL_DEFINED)
+    return GMMParameters._from_m_step(weights, means, prec_chol, cov_type), cov
 
 
 def score(X, params, n_threads=None, weighted_logprob=False, resp=False,

@@ -429,49 +429,53 @@ def select(X, n_components=range(1, 11),
 
     table, kept, errors = [], {}, []
     best_index, best_value = None, np.inf
-    for K in ks:
-        rng = check_random_state(random_state) if fresh_per_k else p0["random_state"]
-        t0 = perf_counter()
-        try:
-            with single_threaded_blas():
-                shared = [_init.InitialDraw(X, w_fit, K, init_params, rng, n_threads,
-                                                max_seed_samples, covs)
-                          for _ in range(p0["n_init"])]
-        except ValueError as exc:
-            if on_error == "raise":
-                raise
-            shared = exc
-        share = (perf_counter() - t0) / len(covs)
-        for cov in covs:
-            t1 = perf_counter()
+    # BLAS on one thread for the whole grid (set once: each fit would set and
+    # restore threadpoolctl's limit, ~20 us a time, more than a small M-step)
+    with single_threaded_blas():
+        for K in ks:
+            rng = (check_random_state(random_state) if fresh_per_k
+                   else p0["random_state"])
+            t0 = perf_counter()
             try:
-                if isinstance(shared, Exception):
-                    raise shared
-                est = make(K, cov)
-                _fit_from(est, X, fit_source, names, shared)
-                with single_threaded_blas():
-                    bic, aic, icl = _criteria(est, criteria_source)
+                shared = [_init.InitialDraw(X, w_fit, K, init_params, rng, n_threads,
+                                            max_seed_samples, covs)
+                          for _ in range(p0["n_init"])]
             except ValueError as exc:
                 if on_error == "raise":
                     raise
-                warnings.warn(f"select: the fit with n_components={K}, covariance_type"
-                              f"={cov!r} failed and is left out ({exc})", UserWarning)
-                errors.append(exc)
-                table.append(_failed_row(K, cov, perf_counter() - t1 + share))
-                continue
-            row = dict(n_components=K, covariance_type=cov, bic=bic, aic=aic, icl=icl,
-                       lower_bound=float(est.lower_bound_), n_iter=int(est.n_iter_),
-                       converged=bool(est.converged_),
-                       seconds=float(perf_counter() - t1 + share))
-            table.append(row)
-            value = row[criterion]
-            if best_index is None or value < best_value:
-                if keep == "best":
-                    kept.clear()
-                best_index, best_value = len(table) - 1, value
-                kept[(K, cov)] = est
-            elif keep == "all":
-                kept[(K, cov)] = est
+                shared = exc
+            share = (perf_counter() - t0) / len(covs)
+            for cov in covs:
+                t1 = perf_counter()
+                try:
+                    if isinstance(shared, Exception):
+                        raise shared
+                    est = make(K, cov)
+                    _fit_from(est, X, fit_source, names, shared)
+                    bic, aic, icl = _criteria(est, criteria_source)
+                except ValueError as exc:
+                    if on_error == "raise":
+                        raise
+                    warnings.warn(f"select: the fit with n_components={K}, "
+                                  f"covariance_type={cov!r} failed and is left out "
+                                  f"({exc})", UserWarning)
+                    errors.append(exc)
+                    table.append(_failed_row(K, cov, perf_counter() - t1 + share))
+                    continue
+                row = dict(n_components=K, covariance_type=cov, bic=bic, aic=aic,
+                           icl=icl, lower_bound=float(est.lower_bound_),
+                           n_iter=int(est.n_iter_),
+                           converged=bool(est.converged_),
+                           seconds=float(perf_counter() - t1 + share))
+                table.append(row)
+                value = row[criterion]
+                if best_index is None or value < best_value:
+                    if keep == "best":
+                        kept.clear()
+                    best_index, best_value = len(table) - 1, value
+                    kept[(K, cov)] = est
+                elif keep == "all":
+                    kept[(K, cov)] = est
     if best_index is None:
         raise ValueError(f"Every fit of the grid failed ({len(errors)} fits); the "
                          f"first error: {errors[0]}") from errors[0]
