@@ -298,13 +298,21 @@ def check_precisions_init(precisions, covariance_type, n_components, n_features)
     return p
 
 
-def check_random_state(seed):
-    """A numpy RandomState from None, an int or a RandomState (as scikit-learn)."""
-    if seed is None or seed is np.random:
-        return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.RandomState(seed)
-    if isinstance(seed, np.random.RandomState):
-        return seed
+def check_seed(seed):
+    """Check that check_random_state would accept seed, without building anything;
+    returns None."""
+    if (seed is None or seed is np.random or isinstance(seed, np.random.RandomState)
+            or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool))):
+        return None
     raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState "
                      "instance")
+
+
+def check_random_state(seed):
+    """A numpy RandomState from None, an int or a RandomState (as scikit-learn)."""
+    check_seed(seed)
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    return np.random.RandomState(seed)

@@ -254,10 +254,13 @@ def _fit_from(est, X, source, names, shared):
 
     est._make_source = lambda *args, **kwargs: (source, names)
     est._make_model = model
+    # nothing is drawn (the initialisations are given): no RandomState to build
+    est._check_parameters = lambda n_features: type(est)._check_parameters(
+        est, n_features, draw_random_state=False)
     try:
         est._fit(X, None, None)
     finally:
-        del est._make_source, est._make_model
+        del est._make_source, est._make_model, est._check_parameters
 
 
 def _criteria(est, source):
@@ -413,7 +416,7 @@ def select(X, n_components=range(1, 11),
     # checks depend on K, e.g. init_max_samples >= n_components)
     p0 = make(ks[0], covs[0])._check_parameters(n_features)
     for K in ks[1:]:
-        make(K, covs[0])._check_parameters(n_features)
+        make(K, covs[0])._check_parameters(n_features, draw_random_state=False)
     init_params, n_threads = p0["init_params"], p0["n_threads"]
     max_seed_samples = p0.get("init_max_samples")
     # a fresh RandomState per K for an int seed (as a plain loop), else the shared one
