@@ -172,16 +172,17 @@ class build_ext_isa(build_ext):
         ext.extra_objects = list(ext.extra_objects or []) + objects
 
 
-def ext(name, with_core=False):
-    """One extension per .pyx; only _core compiles and links the C core."""
+def ext(name, with_core=False, flags=(), headers=False):
+    """One extension per .pyx; only _core compiles and links the C core (headers:
+    the extension includes the C core's headers, a rebuild follows their changes)."""
     return Extension(
         f"fastgmm.{name}",
         sources=[f"fastgmm/{name}.pyx"] + (CSRC if with_core else []),
         include_dirs=["csrc", np.get_include()],
-        extra_compile_args=BASE_FLAGS + OMP_FLAGS + SANITIZE_COMPILE,
+        extra_compile_args=BASE_FLAGS + list(flags) + OMP_FLAGS + SANITIZE_COMPILE,
         extra_link_args=OMP_FLAGS + SANITIZE_LINK,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
-        depends=CSRC_HEADERS if with_core else [],
+        depends=CSRC_HEADERS if with_core or headers else [],
     )
 
 
@@ -189,7 +190,9 @@ extensions = [
     ext("_openmp"),
     ext("_parallel"),
     ext("_core", with_core=True),
-    ext("_linalg"),
+    # the M-step's element-wise formulas keep NumPy's rounding (no fused multiply-add
+    # where the target has one, e.g. arm64)
+    ext("_linalg", flags=["-ffp-contract=off"], headers=True),
 ]
 
 setup(

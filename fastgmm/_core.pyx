@@ -333,7 +333,9 @@ def em_pass(const floating[:, :] X, const double[::1] sample_weight,
     cdef fgmm_stats_layout layout
     if fgmm_stats_layout_init(ctx.params.n_features, ctx.params.n_components, cov_type,
                               &layout) != FGMM_OK:
-        raise ValueError(f"invalid statistics layout: cov_type={cov_type}")
+        raise ValueError(f"invalid statistics layout: n_features="
+                         f"{ctx.params.n_features}, n_components="
+                         f"{ctx.params.n_components}, cov_type={cov_type}")
     return reduce_over_rows(_em_chunk, &ctx, X.shape[0], layout.offset[FGMM_N_STAT_FIELDS],
                             scratch_bytes, n_threads)
 

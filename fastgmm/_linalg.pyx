@@ -22,7 +22,7 @@
 # Covariance codes are the C core's (csrc/fastgmm.h), so no string reaches C.
 from cython cimport floating
 from libc.math cimport INFINITY, isfinite, log, sqrt
-from libc.string cimport memcpy
+from libc.limits cimport INT_MAX
 from scipy.linalg.cython_lapack cimport dpotrf, dtrtri
 
 from ._csrc cimport (FGMM_DIAG, FGMM_FULL, FGMM_N_STAT_FIELDS, FGMM_OK,
@@ -146,12 +146,14 @@ def precision_cholesky(const double[::1] cov, int cov_type, Py_ssize_t n_feature
     """U (upper, precision = U U^T) per covariance (full, tied), or 1/sqrt(cov)
     (diag, spherical), written into out (the same flat size as cov).
 
-    Returns 0, or 1 when a covariance is not finite or not positive definite (out
-    is then partly written).
+    Returns 0, 1 when a covariance is not finite or not positive definite, or 2
+    when LAPACK refused an argument (a bug); out is then partly written.
     """
     cdef Py_ssize_t n = cov.shape[0], D = n_features
-    if (out.shape[0] != n or cov_size(cov_type, 1, D) < 0
-            or (_is_triangular(cov_type) and (D < 1 or n % (D * D)))):
+    # n a multiple of D * D, tested without forming D * D (no overflow)
+    if (out.shape[0] != n or cov_size(cov_type, 1, 1) < 0
+            or (_is_triangular(cov_type)
+                and (D < 1 or D > INT_MAX or n % D != 0 or (n // D) % D != 0))):
         raise ValueError("precision_cholesky: inconsistent shapes")
     if n == 0:
         return 0
@@ -175,17 +177,25 @@ cdef int _precision_cholesky(const double *cov, Py_ssize_t n, Py_ssize_t D,
                 return 1
             out[e] = 1.0 / sqrt(cov[e])
         return 0
-    memcpy(out, cov, n * sizeof(double))
+    cdef double *a
     for k in range(n // (D * D)):
-        dpotrf(&lower, &d, out + k * D * D, &d, &info)
-        if info != 0:
-            return 1
-        dtrtri(&lower, &nonunit, &d, out + k * D * D, &d, &info)
-        if info != 0:
+        a = out + k * D * D
+        # transposed, so that LAPACK's column-major view is cov itself and dpotrf
+        # reads its lower triangle (as scipy.linalg.cholesky(lower=True) does: a
+        # covariance from a matrix product may differ from symmetric in the last bit)
+        for i in range(D):
+            for j in range(D):
+                a[j * D + i] = cov[k * D * D + i * D + j]
+        dpotrf(&lower, &d, a, &d, &info)
+        if info == 0:
+            dtrtri(&lower, &nonunit, &d, a, &d, &info)
+        if info < 0:
+            return 2
+        if info > 0:
             return 1
         for i in range(1, D):           # the strict lower part still holds cov
             for j in range(i):
-                out[k * D * D + i * D + j] = 0
+                a[i * D + j] = 0
     return 0
 
 
@@ -195,13 +205,15 @@ def m_step(const double[::1] stats, const double[:, ::1] shift, int cov_type,
     """The M-step from a pass's statistics vector (the C core's layout): weights
     (nk + 10 eps, normalised), means, covariances and their precision factors.
 
-    Returns 0, or 1 when a covariance is not finite or not positive definite (the
-    outputs are then partly written).
+    Returns precision_cholesky's status: 0, 1 (a covariance not finite or not
+    positive definite) or 2 (LAPACK refused an argument); the outputs are then
+    partly written.
     """
     cdef Py_ssize_t K = shift.shape[0], D = shift.shape[1], k
     cdef fgmm_stats_layout lay
     cdef Py_ssize_t n_cov = cov_size(cov_type, K, D)
-    if (n_cov < 0 or fgmm_stats_offsets(<int>D, <int>K, cov_type, &lay) != FGMM_OK
+    if (n_cov < 0 or K > INT_MAX or D > INT_MAX
+            or fgmm_stats_offsets(<int>D, <int>K, cov_type, &lay) != FGMM_OK
             or stats.shape[0] != lay.offset[FGMM_N_STAT_FIELDS]
             or weights.shape[0] != K or means.shape[0] != K or means.shape[1] != D
             or cov.shape[0] != n_cov or prec_chol.shape[0] != n_cov):

@@ -71,10 +71,20 @@ def precision_cholesky(covariances, covariance_type):
     cov = np.ascontiguousarray(covariances, dtype=np.float64)
     out = np.empty_like(cov)
     n_features = cov.shape[-1] if cov.ndim else 1
-    if _linalg.precision_cholesky(cov.reshape(-1), COV_CODES[covariance_type],
-                                  n_features, out.reshape(-1)):
-        raise ValueError(ILL_DEFINED)
+    check_factor_status(_linalg.precision_cholesky(
+        cov.reshape(-1), COV_CODES[covariance_type], n_features, out.reshape(-1)))
     return out
+
+
+def check_factor_status(status):
+    """Raise for a status of the compiled Cholesky factorisations: 1, a covariance
+    not finite or not positive definite (scikit-learn's error); 2, an argument
+    LAPACK refused (never expected: a bug)."""
+    if status == 1:
+        raise ValueError(ILL_DEFINED)
+    if status:
+        raise RuntimeError(f"fastgmm: internal error: LAPACK refused an argument "
+                           f"of the Cholesky factorisation (status {status})")
 
 
 def ill_defined_components(covariances, covariance_type):

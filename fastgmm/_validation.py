@@ -301,8 +301,11 @@ def check_precisions_init(precisions, covariance_type, n_components, n_features)
 def check_seed(seed):
     """Check that check_random_state would accept seed, without building anything;
     returns None."""
-    if (seed is None or seed is np.random or isinstance(seed, np.random.RandomState)
-            or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool))):
+    if seed is None or seed is np.random or isinstance(seed, np.random.RandomState):
+        return None
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if not 0 <= seed <= 2 ** 32 - 1:
+            raise ValueError("Seed must be between 0 and 2**32 - 1")  # numpy's words
         return None
     raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState "
                      "instance")

@@ -23,6 +23,7 @@ Example: an out-of-core EM iteration::
 """
 import functools
 import numbers
+import types
 
 import numpy as np
 
@@ -195,6 +196,9 @@ class GMMParameters:
             log w + log det U - D/2 log 2pi (-inf for a weight of 0).
         """
         dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype must be float32 or float64 (the kernels' "
+                             f"precisions); got {dtype}")
         K, D = self.means.shape
         U = np.ascontiguousarray(self.precisions_cholesky, dtype=np.float64)
         hi, lo = np.empty((K, D), dtype), np.empty((K, D), dtype)
@@ -389,8 +393,8 @@ class SufficientStatistics:
 
 @functools.lru_cache(maxsize=64)
 def _stats_layout(n_features, n_components, cov_code):
-    """stats_layout, computed once per shape (read-only by every caller)."""
-    return stats_layout(n_features, n_components, cov_code)
+    """stats_layout, computed once per shape (shared: a read-only mapping)."""
+    return types.MappingProxyType(stats_layout(n_features, n_components, cov_code))
 
 
 _EPS = {np.float32: float(np.finfo(np.float32).eps),
@@ -456,8 +460,8 @@ def _sufficient_statistics(X, params, w, n_threads, resp_entropy=False):
         vec[_stats_layout(X.shape[1], params.n_components, cov_code)
             ["resp_entropy_sum"][0]] = np.nan
     # the centres the pass measured from: hi + lo, which is the mean itself for
-    # float64 data (lo = 0)
-    shift = (np.ascontiguousarray(params.means) if X.dtype == np.float64
+    # float64 data (lo = 0); a fresh array either way (statistics own their shift)
+    shift = (np.array(params.means, dtype=np.float64) if X.dtype == np.float64
              else hi.astype(np.float64) + lo.astype(np.float64))
     return SufficientStatistics._from_pass(vec, shift, params.covariance_type,
                                            _EPS[X.dtype.type])
@@ -515,10 +519,9 @@ def _m_step(stats, reg_covar):
     weights, means = np.empty(K), np.empty((K, D))
     cov = np.empty(_mstep.cov_shape(K, D, cov_type))
     prec_chol = np.empty_like(cov)
-    if _linalg.m_step(stats.vector, np.ascontiguousarray(stats.shift),
-                      COV_CODES[cov_type], reg_covar,
-                      stats.eps, weights, means, cov.reshape(-1), prec_chol.reshape(-1)):
-        raise ValueError(_mstep.ILL_DEFINED)
+    _mstep.check_factor_status(_linalg.m_step(
+        stats.vector, np.ascontiguousarray(stats.shift), COV_CODES[cov_type],
+        reg_covar, stats.eps, weights, means, cov.reshape(-1), prec_chol.reshape(-1)))
     return GMMParameters._from_m_step(weights, means, prec_chol, cov_type), cov
 
 

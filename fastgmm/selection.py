@@ -20,6 +20,8 @@ gives (bitwise, for float64 data and an int ``random_state``), but does less wor
 EM itself (the bulk of a fit once the initialisation is shared) is not shortened:
 each model of the grid is fitted exactly as ``GaussianMixture.fit`` fits it.
 """
+import contextlib
+import functools
 import math
 import numbers
 import warnings
@@ -255,8 +257,8 @@ def _fit_from(est, X, source, names, shared):
     est._make_source = lambda *args, **kwargs: (source, names)
     est._make_model = model
     # nothing is drawn (the initialisations are given): no RandomState to build
-    est._check_parameters = lambda n_features: type(est)._check_parameters(
-        est, n_features, draw_random_state=False)
+    est._check_parameters = functools.partial(type(est)._check_parameters, est,
+                                              draw_random_state=False)
     try:
         est._fit(X, None, None)
     finally:
@@ -288,11 +290,68 @@ def _failed_row(K, cov, seconds):
                 lower_bound=nan, n_iter=0, converged=False, seconds=float(seconds))
 
 
+# ---------------------------------------------------------------- the grid's order
+# Below this many rows a pass is too short to share well among threads (chunks of
+# 1024 rows, a thread woken per pass): the grid's fits run side by side instead.
+CONCURRENT_MAX_ROWS = 16384
+
+
+def _check_n_jobs(n_jobs, n_samples, n_threads, verbose, n_fits):
+    """How many fits run at once: n_jobs as given (>= 1), or for None one per
+    thread when the data are small (and nothing is printed), else 1."""
+    if n_jobs is None:
+        if n_samples > CONCURRENT_MAX_ROWS or verbose:
+            return 1
+        return max(1, min(n_threads, n_fits))
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral):
+        raise ValueError(f"n_jobs must be None or an int >= 1; got {n_jobs!r}")
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be None or an int >= 1; got {int(n_jobs)}")
+    return int(n_jobs)
+
+
+def _run_grid(ks, covs, draw, fit_cell, n_jobs, fresh_per_k, seed, shared_rng):
+    """Yield fit_cell's (row, estimator, error) for every (K, cov) in grid order.
+
+    One job: the plain loop (each K drawn, then its covariance types fitted), so
+    nothing outlives its turn.  Several jobs: threads (every pass and M-step
+    releases the GIL) run the draws, then the fits, largest K first (the longest
+    fits start first), and results are yielded in grid order once all are done.
+    The draws of an int seed are independent (a fresh RandomState per K) and run
+    in the pool; a shared RandomState is drawn from in K order, here, first.
+    Every fit is bitwise what the plain loop gives: the passes' results do not
+    depend on their thread counts.
+    """
+    if n_jobs == 1:
+        for K in ks:
+            drawn = draw(K, check_random_state(seed) if fresh_per_k else shared_rng)
+            for cov in covs:
+                yield fit_cell(K, cov, drawn)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    order = sorted(ks, reverse=True)
+    pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="fastgmm-select")
+    try:
+        if fresh_per_k:
+            # submitted before every fit: a fit waits only for a draw already running
+            draws = {K: pool.submit(draw, K, check_random_state(seed)) for K in order}
+            drawn = {K: draws[K].result for K in ks}
+        else:
+            drawn = {K: draw(K, shared_rng) for K in ks}
+        fits = {(K, cov): pool.submit(fit_cell, K, cov, drawn[K])
+                for K in order for cov in covs}
+        for K in ks:
+            for cov in covs:
+                yield fits[K, cov].result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 # ---------------------------------------------------------------- select
 def select(X, n_components=range(1, 11),
            covariance_type=("full", "tied", "diag", "spherical"), criterion="bic",
            n_init=1, random_state=None, sample_weight=None, *, keep="best",
-           on_error="warn", **gmm_params):
+           on_error="warn", n_jobs=None, **gmm_params):
     """Fit Gaussian mixtures over a grid and keep the one of lowest criterion.
 
     Every pair (K, covariance type) of the grid is fitted as
@@ -327,6 +386,13 @@ def select(X, n_components=range(1, 11),
         When a fit fails numerically (e.g. an ill-defined covariance with many
         components): 'warn' records the row with NaN criteria and goes on,
         'raise' re-raises the error (as a plain loop of fits would).
+    n_jobs : int or None, default=None
+        Fits run side by side in threads (each pass with ``n_threads // n_jobs``
+        OpenMP threads).  None: one fit per thread of ``n_threads`` when X has at
+        most 16,384 rows and ``verbose`` is 0 (a pass over few rows is too short
+        to share among threads), else 1 (one fit at a time, its passes on every
+        thread).  The models do not depend on it.  With n_jobs > 1 every fitted
+        model is held until the grid ends (``keep='best'`` then drops the others).
     **gmm_params
         Other ``GaussianMixture`` parameters, the same for every fit: ``tol``,
         ``reg_covar``, ``max_iter``, ``init_params``, ``n_threads``, ``verbose``,
@@ -367,7 +433,9 @@ def select(X, n_components=range(1, 11),
     bitwise those of a plain loop of fits with that seed (float64 X).  With a
     ``RandomState`` instance (or None, numpy's global one) a plain loop would
     draw fresh initialisations for every fit; here each K draws once and its
-    covariance types share the draw.
+    covariance types share the draw.  On small data the fits run side by side
+    (``n_jobs``): the models and the table are the same (bar ``seconds``), since
+    every pass gives the same bits on any number of threads.
 
     Examples
     --------
@@ -419,6 +487,9 @@ def select(X, n_components=range(1, 11),
         make(K, covs[0])._check_parameters(n_features, draw_random_state=False)
     init_params, n_threads = p0["init_params"], p0["n_threads"]
     max_seed_samples = p0.get("init_max_samples")
+    n_jobs = _check_n_jobs(n_jobs, n_samples, n_threads, p0["verbose"],
+                           len(ks) * len(covs))
+    pass_threads = max(1, n_threads // n_jobs)
     # a fresh RandomState per K for an int seed (as a plain loop), else the shared one
     fresh_per_k = isinstance(random_state, numbers.Integral)
     # fits see the weights as GaussianMixture.fit does (rescaled to a mean of 1 by
@@ -427,58 +498,68 @@ def select(X, n_components=range(1, 11),
     w_fit = w
     if w is not None and not getattr(GaussianMixture, "_weights_are_counts", True):
         w_fit = check_sample_weight(w, n_samples, normalize=True)
-    fit_source = ArraySource(X, w_fit, n_threads)
-    criteria_source = ArraySource(X, w, n_threads)
+    fit_source = ArraySource(X, w_fit, pass_threads)
+    criteria_source = ArraySource(X, w, pass_threads)
+
+    def draw(K, rng):
+        """K's initialisations for every covariance type (or the error they
+        raised), and the wall time they took."""
+        t0 = perf_counter()
+        try:
+            shared = [_init.InitialDraw(X, w_fit, K, init_params, rng, pass_threads,
+                                        max_seed_samples, covs)
+                      for _ in range(p0["n_init"])]
+        except ValueError as exc:
+            shared = exc
+        return shared, perf_counter() - t0
+
+    def fit_cell(K, cov, drawn):
+        """One fit of the grid: (row, estimator or None, error or None)."""
+        shared, init_seconds = drawn() if callable(drawn) else drawn
+        share = init_seconds / len(covs)
+        t1 = perf_counter()
+        try:
+            if isinstance(shared, Exception):
+                raise shared
+            est = make(K, cov)
+            _fit_from(est, X, fit_source, names, shared)
+            bic, aic, icl = _criteria(est, criteria_source)
+        except ValueError as exc:
+            return _failed_row(K, cov, perf_counter() - t1 + share), None, exc
+        row = dict(n_components=K, covariance_type=cov, bic=bic, aic=aic, icl=icl,
+                   lower_bound=float(est.lower_bound_), n_iter=int(est.n_iter_),
+                   converged=bool(est.converged_),
+                   seconds=float(perf_counter() - t1 + share))
+        return row, est, None
 
     table, kept, errors = [], {}, []
     best_index, best_value = None, np.inf
     # BLAS on one thread for the whole grid (set once: each fit would set and
     # restore threadpoolctl's limit, ~20 us a time, more than a small M-step)
-    with single_threaded_blas():
-        for K in ks:
-            rng = (check_random_state(random_state) if fresh_per_k
-                   else p0["random_state"])
-            t0 = perf_counter()
-            try:
-                shared = [_init.InitialDraw(X, w_fit, K, init_params, rng, n_threads,
-                                            max_seed_samples, covs)
-                          for _ in range(p0["n_init"])]
-            except ValueError as exc:
+    grid = _run_grid(ks, covs, draw, fit_cell, n_jobs, fresh_per_k, random_state,
+                     p0["random_state"])
+    with single_threaded_blas(), contextlib.closing(grid):
+        # closing: on an error the pool stops now (pending fits cancelled), not
+        # whenever the traceback lets the generator go
+        for row, est, exc in grid:
+            K, cov = row["n_components"], row["covariance_type"]
+            if exc is not None:
                 if on_error == "raise":
-                    raise
-                shared = exc
-            share = (perf_counter() - t0) / len(covs)
-            for cov in covs:
-                t1 = perf_counter()
-                try:
-                    if isinstance(shared, Exception):
-                        raise shared
-                    est = make(K, cov)
-                    _fit_from(est, X, fit_source, names, shared)
-                    bic, aic, icl = _criteria(est, criteria_source)
-                except ValueError as exc:
-                    if on_error == "raise":
-                        raise
-                    warnings.warn(f"select: the fit with n_components={K}, "
-                                  f"covariance_type={cov!r} failed and is left out "
-                                  f"({exc})", UserWarning)
-                    errors.append(exc)
-                    table.append(_failed_row(K, cov, perf_counter() - t1 + share))
-                    continue
-                row = dict(n_components=K, covariance_type=cov, bic=bic, aic=aic,
-                           icl=icl, lower_bound=float(est.lower_bound_),
-                           n_iter=int(est.n_iter_),
-                           converged=bool(est.converged_),
-                           seconds=float(perf_counter() - t1 + share))
+                    raise exc
+                warnings.warn(f"select: the fit with n_components={K}, covariance_type"
+                              f"={cov!r} failed and is left out ({exc})", UserWarning)
+                errors.append(exc)
                 table.append(row)
-                value = row[criterion]
-                if best_index is None or value < best_value:
-                    if keep == "best":
-                        kept.clear()
-                    best_index, best_value = len(table) - 1, value
-                    kept[(K, cov)] = est
-                elif keep == "all":
-                    kept[(K, cov)] = est
+                continue
+            table.append(row)
+            value = row[criterion]
+            if best_index is None or value < best_value:
+                if keep == "best":
+                    kept.clear()
+                best_index, best_value = len(table) - 1, value
+                kept[(K, cov)] = est
+            elif keep == "all":
+                kept[(K, cov)] = est
     if best_index is None:
         raise ValueError(f"Every fit of the grid failed ({len(errors)} fits); the "
                          f"first error: {errors[0]}") from errors[0]

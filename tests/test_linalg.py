@@ -5,7 +5,7 @@ from scipy.linalg import lapack
 
 from fastgmm import _linalg, _mstep
 from fastgmm._core import COV_CODES
-from fastgmm.kernels import GMMParameters
+from fastgmm.kernels import GMMParameters, SufficientStatistics, m_step
 
 COVS = ("full", "tied", "diag", "spherical")
 
@@ -55,7 +55,7 @@ def reference_precision_cholesky(c, cov):
 
 
 @pytest.mark.parametrize("cov", COVS)
-@pytest.mark.parametrize("K,D", [(1, 1), (3, 2), (5, 9), (2, 17)])
+@pytest.mark.parametrize("K,D", [(1, 1), (3, 2), (5, 9), (2, 17), (12, 16)])
 def test_moments_and_factors_match_numpy(cov, K, D):
     rng = np.random.RandomState(K * 100 + D)
     nk, s1, s2, shift = moments(rng, K, D, cov)
@@ -80,9 +80,9 @@ def test_moments_and_factors_match_numpy(cov, K, D):
 
 @pytest.mark.parametrize("cov", COVS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pack_matches_its_definition(cov, dtype):
+@pytest.mark.parametrize("K,D", [(4, 5), (12, 16)])
+def test_pack_matches_its_definition(cov, dtype, K, D):
     rng = np.random.RandomState(1)
-    K, D = 4, 5
     nk, s1, s2, shift = moments(rng, K, D, cov)
     nk_eps, means, c = _mstep.estimate_gaussian_parameters(nk, s1, s2, shift, cov, 1e-6,
                                                            1e-16)
@@ -139,3 +139,69 @@ def test_shape_mismatches_are_errors_not_overruns():
         _linalg.pack_params(np.ones(K), np.zeros((K, D)), np.ones(K * D), code,
                             np.empty((K, D)), np.empty((K, D)), np.empty(K * D),
                             np.empty(K))
+
+
+@pytest.mark.parametrize("cov", ["full", "tied"])
+def test_factor_reads_the_lower_triangle_of_a_not_quite_symmetric_matrix(cov):
+    """A covariance from a matrix product can differ from symmetric in the last bit:
+    the factor is scipy.linalg.cholesky(lower=True)'s, which reads the lower half."""
+    rng = np.random.RandomState(5)
+    D = 7
+    mats = []
+    for _ in range(3 if cov == "full" else 1):
+        a = rng.randn(40, D)
+        m = a.T @ (a * rng.rand(40, 1))
+        m[np.triu_indices(D, 1)] *= 1 + 1e-15      # the upper half a little off
+        mats.append(m)
+    c = np.array(mats) if cov == "full" else mats[0]
+    assert not np.array_equal(c, np.swapaxes(c, -1, -2))
+    np.testing.assert_array_equal(_mstep.precision_cholesky(c, cov),
+                                  reference_precision_cholesky(c, cov))
+
+
+@pytest.mark.parametrize("cov", COVS)
+@pytest.mark.parametrize("K,D", [(3, 4), (12, 16)])
+def test_m_step_is_the_steps_in_one_call(cov, K, D):
+    """_linalg.m_step on a statistics vector = the moments, the normalised weights
+    and the factors computed one by one."""
+    rng = np.random.RandomState(K + D)
+    nk, s1, s2, shift = moments(rng, K, D, cov)
+    eps = np.finfo(np.float64).eps
+    stats = SufficientStatistics.from_fields(shift, cov, eps, nk=nk, s1=s1, s2=s2,
+                                             loglik_sum=-1.0, weight_sum=nk.sum())
+    params, c = m_step(stats, reg_covar=1e-6)
+    nk_eps, means, want_c = _mstep.estimate_gaussian_parameters(nk, s1, s2, shift, cov,
+                                                                1e-6, eps)
+    np.testing.assert_array_equal(c, want_c)
+    np.testing.assert_array_equal(params.means, means)
+    np.testing.assert_allclose(params.weights, nk_eps / nk_eps.sum(), rtol=4 * eps)
+    np.testing.assert_array_equal(params.precisions_cholesky,
+                                  _mstep.precision_cholesky(want_c, cov))
+
+
+def test_m_step_shape_mismatches_are_errors():
+    K, D = 2, 3
+    layout_size = 3 + K + K * D + K * D * (D + 1) // 2
+    good = (np.ones(layout_size), np.zeros((K, D)), COV_CODES["full"], 0.0, 0.0,
+            np.empty(K), np.empty((K, D)), np.empty(K * D * D), np.empty(K * D * D))
+    assert _linalg.m_step(*good) in (0, 1)
+    for at, bad in [(0, np.ones(layout_size - 1)), (5, np.empty(K + 1)),
+                    (7, np.empty(K * D * D - 1)), (8, np.empty(K * D * D + 1))]:
+        args = list(good)
+        args[at] = bad
+        with pytest.raises(ValueError, match="inconsistent shapes"):
+            _linalg.m_step(*args)
+
+
+@pytest.mark.parametrize("n_features", [0, -1, 2, 2 ** 31, 2 ** 32, 2 ** 62])
+def test_factor_sizes_that_do_not_fit_are_errors_not_crashes(n_features):
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        _linalg.precision_cholesky(np.ones(1), COV_CODES["full"], n_features,
+                                   np.empty(1))
+
+
+def test_pack_takes_only_the_kernels_dtypes():
+    p = GMMParameters([1.0], [[0.0]], [1.0], "spherical")
+    for dtype in (np.float16, ">f8", np.int64):
+        with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+            p.pack(dtype)

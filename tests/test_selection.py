@@ -275,6 +275,8 @@ def test_unit_weights_equal_no_weights(X):
     (dict(criterion="BIC"), "Unknown criterion 'BIC'"),
     (dict(keep="some"), "Unknown keep 'some'"),
     (dict(on_error="ignore"), "Unknown on_error 'ignore'"),
+    (dict(random_state=-1), "Seed must be between 0 and 2"),
+    (dict(n_components=[1, 2, 3], random_state=2 ** 33), "Seed must be between"),
     (dict(tol=-1.0), "'tol' parameter"),
     (dict(n_init=0), "'n_init' parameter"),
     (dict(init_params="kmeans+"), "'init_params' parameter"),
@@ -371,3 +373,89 @@ def test_docstring_examples():
 
 def test_result_is_a_selection_result(X):
     assert isinstance(_quiet(select, X, [1], ["diag"]), SelectionResult)
+
+
+# ------------------------------------------------------------------ fits side by side
+def _table_without_seconds(result):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in result.table]
+
+
+def _same_tables(a, b):
+    ta, tb = _table_without_seconds(a), _table_without_seconds(b)
+    assert len(ta) == len(tb)
+    for ra, rb in zip(ta, tb):
+        assert ra.keys() == rb.keys()
+        for key in ra:   # NaN rows (failed fits) compare equal too
+            assert ra[key] == rb[key] or (ra[key] != ra[key] and rb[key] != rb[key]), key
+
+
+@pytest.mark.parametrize("random_state", [0, "instance"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fits_side_by_side_give_the_same_models(X, random_state, weighted):
+    """n_jobs only changes where fits run: tables and models are bitwise those of
+    one fit at a time (an int seed, or a RandomState drawn from in K order)."""
+    w = np.random.RandomState(3).uniform(0.2, 2.0, len(X)) if weighted else None
+    results = {}
+    for n_jobs in (1, 2, 3):
+        rs = np.random.RandomState(7) if random_state == "instance" else random_state
+        results[n_jobs] = _quiet(select, X, [1, 2, 3, 5], random_state=rs,
+                                 sample_weight=w, keep="all", n_jobs=n_jobs)
+    for n_jobs in (2, 3):
+        _same_tables(results[n_jobs], results[1])
+        assert list(results[n_jobs].estimators_) == list(results[1].estimators_)
+        for key, est in results[1].estimators_.items():
+            _assert_same_model(results[n_jobs].estimators_[key], est)
+
+
+def test_small_data_runs_fits_in_threads_large_data_one_at_a_time(X, monkeypatch):
+    seen = []
+    real = fastgmm.selection._fit_from
+
+    def spy(est, *args):
+        import threading
+        seen.append(threading.current_thread().name)
+        return real(est, *args)
+
+    monkeypatch.setattr(fastgmm.selection, "_fit_from", spy)
+    _quiet(select, X, [1, 2], ["full", "diag"], random_state=0, n_threads=2)
+    assert len(seen) == 4 and all(n.startswith("fastgmm-select") for n in seen)
+    seen.clear()
+    _quiet(select, X, [1, 2], ["full", "diag"], random_state=0, n_jobs=1)
+    assert len(seen) == 4 and not any(n.startswith("fastgmm-select") for n in seen)
+    seen.clear()
+    _quiet(select, X, [1, 2], ["diag"], random_state=0, n_threads=2, verbose=1)
+    assert not any(n.startswith("fastgmm-select") for n in seen)  # printing: in order
+    check = fastgmm.selection._check_n_jobs
+    assert check(None, 16384, 2, 0, 40) == 2 and check(None, 16385, 2, 0, 40) == 1
+    assert check(None, 100, 8, 0, 3) == 3 and check(None, 100, 1, 0, 40) == 1
+    assert check(4, 10**7, 2, 1, 40) == 4
+
+
+@pytest.mark.parametrize("n_jobs", [0, -1, 1.5, True, "2"])
+def test_bad_n_jobs(X, n_jobs):
+    with pytest.raises(ValueError, match="n_jobs must be None or an int >= 1"):
+        select(X, [1, 2], n_jobs=n_jobs)
+
+
+def test_failures_side_by_side_warn_and_raise_in_grid_order():
+    import threading
+    Xd = _degenerate_data()
+    tables, messages = {}, {}
+    for n_jobs in (1, 2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tables[n_jobs] = select(Xd, [1, 8, 2, 9], ["full", "spherical"],
+                                    random_state=0, reg_covar=0.0, n_jobs=n_jobs)
+        messages[n_jobs] = [str(w.message) for w in caught
+                            if "select: the fit" in str(w.message)]
+    assert messages[2] == messages[1]          # the same warnings, in grid order
+    assert [m.split(" failed")[0] for m in messages[1]] == [
+        f"select: the fit with n_components={k}, covariance_type={c!r}"
+        for k, c in [(8, "full"), (8, "spherical"), (2, "full"), (9, "full"),
+                     (9, "spherical")]]
+    _same_tables(tables[2], tables[1])
+    with pytest.raises(ValueError, match="ill-defined empirical covariance"):
+        select(Xd, [1, 8, 2, 9], ["full"], random_state=0, reg_covar=0.0,
+               on_error="raise", n_jobs=2)
+    # the pool is gone when select returns or raises
+    assert not any(t.name.startswith("fastgmm-select") for t in threading.enumerate())
