@@ -5,7 +5,7 @@ criterion on both sides; wall-clock seconds of the whole selection (fits and
 criteria), medians of a few runs, and the model each side chooses.  A third column,
 fastgmm's own GaussianMixture in the same plain loop, shows what select's reuse
 (one validation, initialisation shared across covariance types, one scoring pass
-per fit) saves on top of the faster kernels.
+per fit, the fits side by side on small data) saves on top of the faster kernels.
 
     python benchmarks/selection_speed.py            # (a) digits, (b) 10^6 rows
     python benchmarks/selection_speed.py --quick    # CI smoke sizes (seconds)
