@@ -522,6 +522,10 @@ def build_parser():
                    help="write the best model here")
     p.add_argument("--plot", metavar="PICTURE.png",
                    help="draw the criterion against K (.png, .pdf or .svg)")
+    p.add_argument("--jobs", type=_int_at_least(1), default=None, metavar="N",
+                   help="fits run side by side (default: one per thread on data of "
+                        "at most 16,384 rows, else one at a time); the models do "
+                        "not depend on it")
 
     p = command("outliers", _cmd_outliers,
                 "flag the rows of lowest density under a fitted mixture",
@@ -900,7 +904,7 @@ def _cmd_select(args):
                         random_state=args.random_state, tol=args.tol,
                         reg_covar=args.reg_covar, max_iter=args.max_iter,
                         init_params=args.init_params, n_threads=args.threads,
-                        on_degenerate=args.on_degenerate)
+                        on_degenerate=args.on_degenerate, n_jobs=args.jobs)
         progress.clear()
     print("\n".join(_format_table(result)))
     best = result.best_estimator_

@@ -126,6 +126,9 @@ def fitted(work):
         "score_npy": ["score", "model.npz", "x.npy", "-o", "logp.npy"],
         "select": ["select", "x.npy", "--k", "1-4", "--covariance-types", "full,diag",
                    "--random-state", "0", "-o", "best.npz", "--plot", "crit.png"],
+        "select_jobs": ["select", "x.npy", "--k", "1-4", "--covariance-types",
+                        "full,diag", "--random-state", "0", "--jobs", "3", "-q",
+                        "-o", "best3.npz"],
         "outliers": ["outliers", "x.npy", "-k", "3", "--contamination", "0.02",
                      "--random-state", "0", "-o", "flags.csv"],
         "plot": ["plot", "model.npz", "x.csv", "-o", "pic.png", "--dims", "b,a"],
@@ -262,6 +265,13 @@ def test_select_prints_the_table_and_saves_the_best(work, fitted):
     ref = GaussianMixture(k, covariance_type=cov, random_state=0).fit(X)
     np.testing.assert_array_equal(model.predict(X), ref.predict(X))
     assert check_png(work / "crit.png")[0] > 100
+
+
+def test_select_jobs_changes_nothing_but_where_fits_run(work, fitted):
+    ok(fitted["select_jobs"])
+    one, three = fastgmm.load(work / "best.npz"), fastgmm.load(work / "best3.npz")
+    for a in ("weights_", "means_", "precisions_cholesky_", "lower_bound_"):
+        np.testing.assert_array_equal(getattr(three, a), getattr(one, a))
 
 
 def test_outliers_flags_about_the_contamination(work, fitted):
@@ -441,6 +451,7 @@ def test_help_of_each_command(command, capsys):
     (["select", "x.npy", "--k", "1-3,2"], "given twice: [2]"),
     (["select", "x.npy", "--covariance-types", "full,oval"],
      "unknown covariance type 'oval'"),
+    (["select", "x.npy", "--jobs", "0"], "argument --jobs: must be an integer >= 1"),
     (["outliers", "x.npy", "--contamination", "0.7"], "in (0, 0.5]"),
     (["plot", "m.npz", "x.npy", "-o", "p.png", "--dims", "0"], "expected two features"),
     ([], "required: COMMAND"),
