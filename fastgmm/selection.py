@@ -316,7 +316,8 @@ def _run_grid(ks, covs, draw, fit_cell, n_jobs, fresh_per_k, seed, shared_rng):
     One job: the plain loop (each K drawn, then its covariance types fitted), so
     nothing outlives its turn.  Several jobs: threads (every pass and M-step
     releases the GIL) run the draws, then the fits, largest K first (the longest
-    fits start first), and results are yielded in grid order once all are done.
+    fits start first), and results are yielded in grid order, each once it is
+    done (later fits keep running meanwhile).
     The draws of an int seed are independent (a fresh RandomState per K) and run
     in the pool; a shared RandomState is drawn from in K order, here, first.
     Every fit is bitwise what the plain loop gives: the passes' results do not
