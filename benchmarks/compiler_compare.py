@@ -54,12 +54,7 @@ def main(argv=None):
                     help="comma-separated; ratios are against the first")
     ap.add_argument("--src", default=ik.ROOT, help="checkout whose csrc/ is measured")
     ap.add_argument("--cflags", default="", help="extra flags, every compiler")
-    ap.add_argument("--kernels", default="em,score,kmeans")
-    ap.add_argument("--dims", default="2,16,64")
-    ap.add_argument("--dtypes", default="float64,float32")
-    ap.add_argument("--isas", default=None, help="default: all this CPU runs")
-    ap.add_argument("--cov", default="full")
-    ap.add_argument("--k", type=int, default=16)
+    ik.add_grid_arguments(ap, kernels="em,score,kmeans")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--reps", type=int, default=11)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,

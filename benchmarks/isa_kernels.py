@@ -100,6 +100,16 @@ def run_callgrind(exe, kernel, cov, dtype, d, k, n, isa):
     return int(m.group(1))
 
 
+def add_grid_arguments(ap, kernels):
+    """The kernel x D x dtype x ISA grid's options (shared with compiler_compare)."""
+    ap.add_argument("--kernels", default=kernels)
+    ap.add_argument("--dims", default="2,16,64")
+    ap.add_argument("--dtypes", default="float64,float32")
+    ap.add_argument("--isas", default=None, help="default: all this CPU runs")
+    ap.add_argument("--cov", default="full")
+    ap.add_argument("--k", type=int, default=16)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -109,12 +119,7 @@ def main(argv=None):
     ap.add_argument("--isa-cflags", action="append", default=[],
                     help="ISA:FLAGS, extra flags for one unit (e.g. "
                          "avx512:-DFGMM_TILE_REGS=16)")
-    ap.add_argument("--kernels", default="em,score,kmeans,nearest")
-    ap.add_argument("--dims", default="2,16,64")
-    ap.add_argument("--dtypes", default="float64,float32")
-    ap.add_argument("--isas", default=None, help="default: all this CPU runs")
-    ap.add_argument("--cov", default="full")
-    ap.add_argument("--k", type=int, default=16)
+    add_grid_arguments(ap, kernels="em,score,kmeans,nearest")
     ap.add_argument("--n", type=int, default=None, help="rows (default per D)")
     ap.add_argument("--reps", type=int, default=11)
     ap.add_argument("--callgrind", action="store_true")

@@ -310,6 +310,14 @@ def _check_n_jobs(n_jobs, n_samples, n_threads, verbose, n_fits):
     return int(n_jobs)
 
 
+def _done(value):
+    """A finished Future holding value (draws made here, outside the pool)."""
+    from concurrent.futures import Future
+    future = Future()
+    future.set_result(value)
+    return future
+
+
 def _run_grid(ks, covs, draw, fit_cell, n_jobs, fresh_per_k, seed, shared_rng):
     """Yield fit_cell's (row, estimator, error) for every (K, cov) in grid order.
 
@@ -334,12 +342,14 @@ def _run_grid(ks, covs, draw, fit_cell, n_jobs, fresh_per_k, seed, shared_rng):
     pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="fastgmm-select")
     try:
         if fresh_per_k:
-            # submitted before every fit: a fit waits only for a draw already running
             draws = {K: pool.submit(draw, K, check_random_state(seed)) for K in order}
-            drawn = {K: draws[K].result for K in ks}
         else:
-            drawn = {K: draw(K, shared_rng) for K in ks}
-        fits = {(K, cov): pool.submit(fit_cell, K, cov, drawn[K])
+            draws = {K: _done(draw(K, shared_rng)) for K in ks}
+
+        def fit_after_draw(K, cov):  # the draws were queued first: never a deadlock
+            return fit_cell(K, cov, draws[K].result())
+
+        fits = {(K, cov): pool.submit(fit_after_draw, K, cov)
                 for K in order for cov in covs}
         for K in ks:
             for cov in covs:
@@ -516,7 +526,7 @@ def select(X, n_components=range(1, 11),
 
     def fit_cell(K, cov, drawn):
         """One fit of the grid: (row, estimator or None, error or None)."""
-        shared, init_seconds = drawn() if callable(drawn) else drawn
+        shared, init_seconds = drawn
         share = init_seconds / len(covs)
         t1 = perf_counter()
         try:
